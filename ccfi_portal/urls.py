@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from reporting import views as reporting_views
+
+urlpatterns = [
+    path("", reporting_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("reporting.api.urls")),
+    path("api/v1/", include("indices.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+]
+
+admin.site.site_header = "CCFI 中国消费金融指数 · 管理"
+admin.site.site_title = "CCFI Portal"

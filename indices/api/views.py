@@ -1,0 +1,27 @@
+from django.http import HttpResponse
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+
+from indices.api.serializers import MethodologyVersionSerializer
+from indices.models import MethodologyState, MethodologyVersion
+from indices.selectors import methodology_document
+
+
+class MethodologyVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Published and retired methodology versions are public; drafts are for methodologists."""
+
+    serializer_class = MethodologyVersionSerializer
+    permission_classes = [permissions.AllowAny]
+    filterset_fields = ["code", "state"]
+
+    def get_queryset(self):
+        versions = MethodologyVersion.objects.all()
+        if not self.request.user.has_perm("indices.view_methodologyversion"):
+            versions = versions.exclude(state=MethodologyState.DRAFT)
+        return versions
+
+    @action(detail=True, methods=["get"])
+    def document(self, request, pk=None):
+        """The version as its JSON document (docs/methodology-schema.md)."""
+        return HttpResponse(methodology_document(version=self.get_object()),
+                            content_type="application/json; charset=utf-8")

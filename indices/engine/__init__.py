@@ -1,0 +1,1 @@
+"""The index engine: pure Python and NumPy, no Django import."""

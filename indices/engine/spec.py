@@ -1,0 +1,473 @@
+"""A methodology version as plain data: the JSON document, its validation and its diff.
+
+Pure Python (no Django), so the engine, the import command and the admin share one parser
+and one set of rules. Problems carry a path into the document (``tree.children[0].weight``)
+and a message template marked with ``N_`` for translation by the Django layer.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+SCHEMA = "ccfi-methodology/1"
+AGGREGATIONS = ("arithmetic", "geometric", "harmonic")
+NORMALISATIONS = ("minmax", "zscore", "goalposts", "target", "ratio_best", "ratio_mean", "rank", "percentile_rank")
+LANGS = ("zh-hans", "en")
+BOUND_FIELDS = ("hard_min", "hard_max", "soft_min", "soft_max", "yoy_tolerance_pct")
+MAX_DECIMALS = 10
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation; the Django layer translates it when it shows it."""
+    return message
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+    def render(self, translate=lambda message: message) -> str:
+        text = translate(self.message) % self.params if self.params else translate(self.message)
+        return f"{self.path}: {text}" if self.path else text
+
+
+class DocumentError(ValueError):
+    """An invalid methodology document; ``problems`` names every bad field."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(problem.render() for problem in problems))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    hard_min: float | None = None
+    hard_max: float | None = None
+    soft_min: float | None = None
+    soft_max: float | None = None
+    yoy_tolerance_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class ContextVariableSpec:
+    code: str
+    name_zh: str
+    name_en: str
+    unit_zh: str
+    unit_en: str
+    decimals: int = 2
+    definition_zh: str = ""
+    definition_en: str = ""
+    bounds: Bounds = Bounds()
+
+
+@dataclass(frozen=True)
+class IndicatorSpec(ContextVariableSpec):
+    weight: float = 1.0
+    direction: int = 1
+    normalisation: str = "minmax"
+    normalisation_params: dict = field(default_factory=dict)
+    log_transform: bool = False
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    code: str
+    name_zh: str
+    name_en: str
+    weight: float = 1.0
+    aggregation: str = "arithmetic"
+    children: tuple[NodeSpec | IndicatorSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class MethodologySpec:
+    code: str
+    version: str
+    root: NodeSpec
+    title_zh: str = ""
+    title_en: str = ""
+    notes: str = ""
+    context_variables: tuple[ContextVariableSpec, ...] = ()
+
+    def walk(self):
+        """Yield (path, parent code, node or indicator) depth first, root first."""
+        def visit(item, path, parent_code):
+            yield path, parent_code, item
+            if isinstance(item, NodeSpec):
+                for index, child in enumerate(item.children):
+                    yield from visit(child, f"{path}.children[{index}]", item.code)
+
+        yield from visit(self.root, "tree", None)
+
+    def nodes(self) -> list[NodeSpec]:
+        return [item for _, _, item in self.walk() if isinstance(item, NodeSpec)]
+
+    def indicators(self) -> list[IndicatorSpec]:
+        return [item for _, _, item in self.walk() if isinstance(item, IndicatorSpec)]
+
+
+# Checks shared with the Django models' clean().
+
+def bounds_problems(**bounds: float | None) -> list[Problem]:
+    """Bounds out of order (hard_min ≤ soft_min ≤ soft_max ≤ hard_max); the path is the field."""
+    problems = []
+    order = [name for name in ("hard_min", "soft_min", "soft_max", "hard_max") if bounds.get(name) is not None]
+    for lower, upper in zip(order, order[1:], strict=False):
+        if bounds[lower] > bounds[upper]:
+            problems.append(Problem(upper, N_("must not be less than %(other)s (%(value)s)"),
+                                    {"other": lower, "value": _number(bounds[lower])}))
+    tolerance = bounds.get("yoy_tolerance_pct")
+    if tolerance is not None and tolerance <= 0:
+        problems.append(Problem("yoy_tolerance_pct", N_("must be greater than zero")))
+    return problems
+
+
+def normalisation_problems(method: str, params: dict) -> list[Problem]:
+    required = {"goalposts": ("lower", "upper"), "target": ("target",)}.get(method, ())
+    problems = [Problem("params", N_("%(method)s needs the parameter %(name)s"), {"method": method, "name": name})
+                for name in required if not _is_number(params.get(name))]
+    if method == "goalposts" and not problems and params["lower"] >= params["upper"]:
+        problems.append(Problem("params", N_("the lower goalpost must be below the upper goalpost")))
+    return problems
+
+
+# Publishing.
+
+def publish_problems(spec: MethodologySpec) -> list[Problem]:
+    """What stops a version from being published: codes, weights, bounds, directions, shape."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    items = [(path, item) for path, _, item in spec.walk()] + [
+        (f"context_variables[{index}]", variable) for index, variable in enumerate(spec.context_variables)
+    ]
+    for path, item in items:
+        if item.code in seen:
+            problems.append(Problem(f"{path}.code", N_("code %(code)s is used twice (also at %(other)s)"),
+                                    {"code": item.code, "other": seen[item.code]}))
+        seen.setdefault(item.code, path)
+        if isinstance(item, NodeSpec | IndicatorSpec) and path != "tree" and not item.weight > 0:
+            problems.append(Problem(f"{path}.weight", N_("weight of %(code)s must be positive"), {"code": item.code}))
+        if isinstance(item, NodeSpec) and not item.children:
+            problems.append(Problem(f"{path}.children", N_("node %(code)s has no children"), {"code": item.code}))
+        if isinstance(item, ContextVariableSpec):
+            for name in ("hard_min", "hard_max"):
+                if getattr(item.bounds, name) is None:
+                    problems.append(Problem(f"{path}.bounds.{name}", N_("%(code)s has no %(bound)s"),
+                                            {"code": item.code, "bound": name}))
+        if isinstance(item, IndicatorSpec) and item.direction not in (1, -1):
+            problems.append(Problem(f"{path}.direction", N_("direction of %(code)s must be 1 or -1"),
+                                    {"code": item.code}))
+    if not spec.indicators():
+        problems.append(Problem("tree", N_("the tree has no indicators")))
+    return problems
+
+
+# The JSON document.
+
+def dumps(spec: MethodologySpec) -> str:
+    """The canonical text of a document: same spec, same bytes."""
+    return json.dumps(to_document(spec), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_document(spec: MethodologySpec) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "code": spec.code,
+        "version": spec.version,
+        "title": {"zh-hans": spec.title_zh, "en": spec.title_en},
+        "notes": spec.notes,
+        "tree": _node_document(spec.root),
+        "context_variables": [_variable_document(variable) for variable in spec.context_variables],
+    }
+
+
+def _node_document(node: NodeSpec | IndicatorSpec) -> dict[str, Any]:
+    if isinstance(node, IndicatorSpec):
+        return {
+            "type": "indicator",
+            "code": node.code,
+            "name": {"zh-hans": node.name_zh, "en": node.name_en},
+            "weight": _number(node.weight),
+            "direction": node.direction,
+            **_variable_document(node, with_code_and_name=False),
+            "normalisation": {
+                "method": node.normalisation,
+                "params": {key: _number(value) for key, value in sorted(node.normalisation_params.items())},
+                "log_transform": node.log_transform,
+            },
+        }
+    return {
+        "type": "node",
+        "code": node.code,
+        "name": {"zh-hans": node.name_zh, "en": node.name_en},
+        "weight": _number(node.weight),
+        "aggregation": node.aggregation,
+        "children": [_node_document(child) for child in node.children],
+    }
+
+
+def _variable_document(variable: ContextVariableSpec, with_code_and_name: bool = True) -> dict[str, Any]:
+    head = {"code": variable.code, "name": {"zh-hans": variable.name_zh, "en": variable.name_en}}
+    return {
+        **(head if with_code_and_name else {}),
+        "unit": {"zh-hans": variable.unit_zh, "en": variable.unit_en},
+        "decimals": variable.decimals,
+        "definition": {"zh-hans": variable.definition_zh, "en": variable.definition_en},
+        "bounds": {name: _number(getattr(variable.bounds, name)) for name in BOUND_FIELDS},
+    }
+
+
+def loads(text: str) -> MethodologySpec:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DocumentError([Problem("", N_("not valid JSON: %(error)s"), {"error": str(error)})]) from error
+    return from_document(document)
+
+
+def from_document(document: Any) -> MethodologySpec:
+    """Parse and check a document; raise DocumentError naming every bad field."""
+    reader = _Reader()
+    spec = reader.methodology(document)
+    if reader.problems:
+        raise DocumentError(reader.problems)
+    problems = [problem for problem in publish_problems(spec) if _structural(problem)]
+    if problems:
+        raise DocumentError(problems)
+    return spec
+
+
+def _structural(problem: Problem) -> bool:
+    """Import takes drafts with missing bounds; it refuses what no draft may hold."""
+    return problem.path.split(".")[-1] not in ("hard_min", "hard_max")
+
+
+class _Reader:
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str, **params) -> None:
+        self.problems.append(Problem(path, message, params))
+
+    def obj(self, value, path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+        if not isinstance(value, dict):
+            self.fail(path, N_("must be an object"))
+            return {}
+        for key in required:
+            if key not in value:
+                self.fail(f"{path}.{key}" if path else key, N_("is required"))
+        for key in value:
+            if key not in required and key not in optional:
+                self.fail(f"{path}.{key}" if path else key, N_("is not a known field"))
+        return value
+
+    def text(self, value, path, *, blank=True, max_length=300) -> str:
+        if not isinstance(value, str):
+            self.fail(path, N_("must be a string"))
+            return ""
+        if not blank and not value.strip():
+            self.fail(path, N_("must not be empty"))
+        if len(value) > max_length:
+            self.fail(path, N_("is longer than %(max)s characters"), max=max_length)
+        return value
+
+    def code(self, value, path) -> str:
+        code = self.text(value, path, blank=False, max_length=30)
+        if code and (code != code.strip() or any(char.isspace() for char in code)):
+            self.fail(path, N_("must not contain spaces"))
+        return code
+
+    def number(self, value, path, *, nullable=False) -> float | None:
+        if value is None and nullable:
+            return None
+        if not _is_number(value):
+            self.fail(path, N_("must be a finite number"))
+            return None
+        return float(value)
+
+    def bilingual(self, value, path, *, blank=True, max_length=300) -> tuple[str, str]:
+        value = self.obj(value, path, LANGS)
+        return tuple(self.text(value.get(lang, ""), f"{path}.{lang}", blank=blank, max_length=max_length)
+                     for lang in LANGS)
+
+    def methodology(self, document) -> MethodologySpec:
+        keys = ("schema", "code", "version", "title", "notes", "tree", "context_variables")
+        document = self.obj(document, "", keys)
+        if document.get("schema", SCHEMA) != SCHEMA:
+            self.fail("schema", N_("must be %(schema)s"), schema=SCHEMA)
+        title_zh, title_en = self.bilingual(document.get("title", {"zh-hans": "", "en": ""}), "title", max_length=200)
+        variables = document.get("context_variables", [])
+        if not isinstance(variables, list):
+            self.fail("context_variables", N_("must be a list"))
+            variables = []
+        root = self.tree_item(document.get("tree"), "tree")
+        if isinstance(root, IndicatorSpec):
+            self.fail("tree.type", N_("the root must be a node"))
+        return MethodologySpec(
+            code=self.code(document.get("code", ""), "code"),
+            version=self.code(document.get("version", ""), "version"),
+            title_zh=title_zh,
+            title_en=title_en,
+            notes=self.text(document.get("notes", ""), "notes", max_length=20000),
+            root=root if isinstance(root, NodeSpec) else NodeSpec(code="", name_zh="", name_en=""),
+            context_variables=tuple(self.variable(item, f"context_variables[{index}]")
+                                    for index, item in enumerate(variables)),
+        )
+
+    def tree_item(self, value, path) -> NodeSpec | IndicatorSpec | None:
+        if not isinstance(value, dict):
+            self.fail(path, N_("must be an object"))
+            return None
+        kind = value.get("type")
+        if kind == "node":
+            return self.node(value, path)
+        if kind == "indicator":
+            return self.indicator(value, path)
+        self.fail(f"{path}.type", N_("must be \"node\" or \"indicator\""))
+        return None
+
+    def node(self, value, path) -> NodeSpec:
+        value = self.obj(value, path, ("type", "code", "name", "weight", "aggregation", "children"))
+        name_zh, name_en = self.bilingual(value.get("name", {}), f"{path}.name", blank=False, max_length=200)
+        aggregation = value.get("aggregation")
+        if aggregation not in AGGREGATIONS:
+            self.fail(f"{path}.aggregation", N_("must be one of %(choices)s"), choices=", ".join(AGGREGATIONS))
+        children = value.get("children", [])
+        if not isinstance(children, list):
+            self.fail(f"{path}.children", N_("must be a list"))
+            children = []
+        items = [self.tree_item(child, f"{path}.children[{index}]") for index, child in enumerate(children)]
+        return NodeSpec(
+            code=self.code(value.get("code", ""), f"{path}.code"),
+            name_zh=name_zh,
+            name_en=name_en,
+            weight=self.number(value.get("weight"), f"{path}.weight") or 0.0,
+            aggregation=aggregation,
+            children=tuple(item for item in items if item is not None),
+        )
+
+    def variable_fields(self, value, path) -> dict:
+        name_zh, name_en = self.bilingual(value.get("name", {}), f"{path}.name", blank=False, max_length=200)
+        unit_zh, unit_en = self.bilingual(value.get("unit", {}), f"{path}.unit", blank=False, max_length=50)
+        definition_zh, definition_en = self.bilingual(
+            value.get("definition", {"zh-hans": "", "en": ""}), f"{path}.definition", max_length=5000)
+        decimals = value.get("decimals")
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= MAX_DECIMALS:
+            self.fail(f"{path}.decimals", N_("must be a whole number from 0 to %(max)s"), max=MAX_DECIMALS)
+            decimals = 0
+        bounds_value = self.obj(value.get("bounds", {}), f"{path}.bounds", BOUND_FIELDS)
+        bounds = Bounds(**{name: self.number(bounds_value.get(name), f"{path}.bounds.{name}", nullable=True)
+                           for name in BOUND_FIELDS})
+        if not any(problem.path.startswith(f"{path}.bounds") for problem in self.problems):
+            for problem in bounds_problems(**{name: getattr(bounds, name) for name in BOUND_FIELDS}):
+                self.fail(f"{path}.bounds.{problem.path}", problem.message, **problem.params)
+        return dict(
+            code=self.code(value.get("code", ""), f"{path}.code"),
+            name_zh=name_zh, name_en=name_en, unit_zh=unit_zh, unit_en=unit_en, decimals=decimals,
+            definition_zh=definition_zh, definition_en=definition_en, bounds=bounds,
+        )
+
+    def variable(self, value, path) -> ContextVariableSpec:
+        value = self.obj(value, path, ("code", "name", "unit", "decimals", "bounds"), ("definition",))
+        return ContextVariableSpec(**self.variable_fields(value, path))
+
+    def indicator(self, value, path) -> IndicatorSpec:
+        value = self.obj(value, path, ("type", "code", "name", "weight", "direction", "unit", "decimals", "bounds",
+                                       "normalisation"), ("definition",))
+        direction = value.get("direction")
+        if direction not in (1, -1) or isinstance(direction, bool):
+            self.fail(f"{path}.direction", N_("must be 1 (higher is better) or -1 (lower is better)"))
+        normalisation = self.obj(value.get("normalisation", {}), f"{path}.normalisation",
+                                 ("method", "params", "log_transform"))
+        method = normalisation.get("method")
+        if method not in NORMALISATIONS:
+            self.fail(f"{path}.normalisation.method", N_("must be one of %(choices)s"),
+                      choices=", ".join(NORMALISATIONS))
+        params = normalisation.get("params", {})
+        if not isinstance(params, dict):
+            self.fail(f"{path}.normalisation.params", N_("must be an object"))
+            params = {}
+        known_problems = len(self.problems)
+        for key, param in params.items():
+            self.number(param, f"{path}.normalisation.params.{key}")
+        if method in NORMALISATIONS and len(self.problems) == known_problems:
+            for problem in normalisation_problems(method, params):
+                self.fail(f"{path}.normalisation.{problem.path}", problem.message, **problem.params)
+        log_transform = normalisation.get("log_transform", False)
+        if not isinstance(log_transform, bool):
+            self.fail(f"{path}.normalisation.log_transform", N_("must be true or false"))
+        return IndicatorSpec(
+            **self.variable_fields(value, path),
+            weight=self.number(value.get("weight"), f"{path}.weight") or 0.0,
+            direction=direction if direction in (1, -1) else 1,
+            normalisation=method,
+            normalisation_params={key: float(param) for key, param in params.items() if _is_number(param)},
+            log_transform=log_transform is True,
+        )
+
+
+# Comparing two versions.
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class ItemDiff:
+    code: str
+    kind: str  # "node", "indicator" or "context"
+    status: str  # "added", "removed" or "changed"
+    name: str
+    changes: tuple[Change, ...] = ()
+
+
+def diff(old: MethodologySpec, new: MethodologySpec) -> list[ItemDiff]:
+    """Every node, indicator and context variable added, removed or changed, in the new tree's order."""
+    old_items, new_items = _flatten(old), _flatten(new)
+    result = []
+    for code, (kind, item) in new_items.items():
+        if code not in old_items:
+            result.append(ItemDiff(code, kind, "added", item["name_zh"]))
+            continue
+        previous = old_items[code][1]
+        changes = tuple(Change(name, previous.get(name), value)
+                        for name, value in item.items() if previous.get(name) != value)
+        if changes:
+            result.append(ItemDiff(code, kind, "changed", item["name_zh"], changes))
+    result.extend(ItemDiff(code, kind, "removed", item["name_zh"])
+                  for code, (kind, item) in old_items.items() if code not in new_items)
+    return result
+
+
+def _flatten(spec: MethodologySpec) -> dict[str, tuple[str, dict]]:
+    flat = {}
+    for _, parent_code, item in spec.walk():
+        values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in ("children", "bounds")}
+        values["parent"] = parent_code
+        if isinstance(item, ContextVariableSpec):
+            values.update({name: getattr(item.bounds, name) for name in BOUND_FIELDS})
+        flat[item.code] = ("indicator" if isinstance(item, IndicatorSpec) else "node", values)
+    for variable in spec.context_variables:
+        values = {f.name: getattr(variable, f.name) for f in fields(variable) if f.name != "bounds"}
+        values.update({name: getattr(variable.bounds, name) for name in BOUND_FIELDS})
+        flat[variable.code] = ("context", values)
+    return flat
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: float | None) -> float | int | None:
+    """Whole numbers print without a decimal point, so a document reads as it was written."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value

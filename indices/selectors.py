@@ -1,0 +1,93 @@
+"""Selectors of the indices app: functions that read."""
+import re
+from collections import defaultdict
+
+from indices.engine import spec as methodology_spec_module
+from indices.engine.spec import (
+    Bounds,
+    ContextVariableSpec,
+    IndicatorSpec,
+    ItemDiff,
+    MethodologySpec,
+    NodeSpec,
+)
+from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion
+
+
+def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
+    """The version as plain data, read in two queries."""
+    nodes = list(MethodologyNode.objects.filter(version=version).order_by("position", "code"))
+    indicators = list(Indicator.objects.filter(version=version).order_by("position", "code"))
+    child_nodes: dict[int | None, list[MethodologyNode]] = defaultdict(list)
+    for node in nodes:
+        child_nodes[node.parent_id].append(node)
+    child_indicators: dict[int | None, list[Indicator]] = defaultdict(list)
+    for indicator in indicators:
+        if indicator.kind == IndicatorKind.SCORED:
+            child_indicators[indicator.parent_id].append(indicator)
+
+    def build(node: MethodologyNode) -> NodeSpec:
+        children = [(child.position, 0, build(child)) for child in child_nodes[node.pk]]
+        children += [(leaf.position, 1, _indicator_spec(leaf)) for leaf in child_indicators[node.pk]]
+        children.sort(key=lambda entry: (entry[0], entry[1], entry[2].code))
+        return NodeSpec(
+            code=node.code, name_zh=node.name_zh, name_en=node.name_en, weight=node.weight,
+            aggregation=node.aggregation, children=tuple(child for _, _, child in children),
+        )
+
+    roots = child_nodes[None]
+    return MethodologySpec(
+        code=version.code,
+        version=version.version,
+        title_zh=version.title_zh,
+        title_en=version.title_en,
+        notes=version.notes,
+        root=build(roots[0]) if roots else NodeSpec(code="", name_zh="", name_en=""),
+        context_variables=tuple(
+            ContextVariableSpec(**_variable_fields(indicator))
+            for indicator in indicators if indicator.kind == IndicatorKind.CONTEXT
+        ),
+    )
+
+
+def _variable_fields(indicator: Indicator) -> dict:
+    return dict(
+        code=indicator.code, name_zh=indicator.name_zh, name_en=indicator.name_en,
+        unit_zh=indicator.unit_zh, unit_en=indicator.unit_en, decimals=indicator.decimals,
+        definition_zh=indicator.definition_zh, definition_en=indicator.definition_en,
+        bounds=Bounds(
+            hard_min=indicator.hard_min, hard_max=indicator.hard_max, soft_min=indicator.soft_min,
+            soft_max=indicator.soft_max, yoy_tolerance_pct=indicator.yoy_tolerance_pct,
+        ),
+    )
+
+
+def _indicator_spec(indicator: Indicator) -> IndicatorSpec:
+    return IndicatorSpec(
+        **_variable_fields(indicator),
+        weight=indicator.weight,
+        direction=indicator.direction,
+        normalisation=indicator.normalisation,
+        normalisation_params=dict(indicator.normalisation_params or {}),
+        log_transform=indicator.log_transform,
+    )
+
+
+def methodology_document(*, version: MethodologyVersion) -> str:
+    """The version's canonical JSON document."""
+    return methodology_spec_module.dumps(methodology_spec(version=version))
+
+
+def methodology_diff(*, old: MethodologyVersion, new: MethodologyVersion) -> list[ItemDiff]:
+    return methodology_spec_module.diff(methodology_spec(version=old), methodology_spec(version=new))
+
+
+def methodology_next_free_label(*, code: str, version: str) -> str:
+    """The label a clone of ``version`` gets by default: 2025.1 → 2025.2 (or the next free one)."""
+    taken = set(MethodologyVersion.objects.filter(code=code).values_list("version", flat=True))
+    match = re.fullmatch(r"(.*?)(\d+)", version)
+    stem, number = (match.group(1), int(match.group(2))) if match else (f"{version}.", 0)
+    number += 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
