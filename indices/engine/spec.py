@@ -291,6 +291,8 @@ class _Reader:
         return float(value)
 
     def bilingual(self, value, path, *, blank=True, max_length=300) -> tuple[str, str]:
+        if value is None:  # a missing required key, already reported by obj()
+            return "", ""
         value = self.obj(value, path, LANGS)
         return tuple(self.text(value.get(lang, ""), f"{path}.{lang}", blank=blank, max_length=max_length)
                      for lang in LANGS)
@@ -333,7 +335,7 @@ class _Reader:
 
     def node(self, value, path) -> NodeSpec:
         value = self.obj(value, path, ("type", "code", "name", "weight", "aggregation", "children"))
-        name_zh, name_en = self.bilingual(value.get("name", {}), f"{path}.name", blank=False, max_length=200)
+        name_zh, name_en = self.bilingual(value.get("name"), f"{path}.name", blank=False, max_length=200)
         aggregation = value.get("aggregation")
         if aggregation not in AGGREGATIONS:
             self.fail(f"{path}.aggregation", N_("must be one of %(choices)s"), choices=", ".join(AGGREGATIONS))
@@ -352,15 +354,15 @@ class _Reader:
         )
 
     def variable_fields(self, value, path) -> dict:
-        name_zh, name_en = self.bilingual(value.get("name", {}), f"{path}.name", blank=False, max_length=200)
-        unit_zh, unit_en = self.bilingual(value.get("unit", {}), f"{path}.unit", blank=False, max_length=50)
+        name_zh, name_en = self.bilingual(value.get("name"), f"{path}.name", blank=False, max_length=200)
+        unit_zh, unit_en = self.bilingual(value.get("unit"), f"{path}.unit", blank=False, max_length=50)
         definition_zh, definition_en = self.bilingual(
             value.get("definition", {"zh-hans": "", "en": ""}), f"{path}.definition", max_length=5000)
         decimals = value.get("decimals")
         if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= MAX_DECIMALS:
             self.fail(f"{path}.decimals", N_("must be a whole number from 0 to %(max)s"), max=MAX_DECIMALS)
             decimals = 0
-        bounds_value = self.obj(value.get("bounds", {}), f"{path}.bounds", BOUND_FIELDS)
+        bounds_value = self.obj(value["bounds"], f"{path}.bounds", BOUND_FIELDS) if "bounds" in value else {}
         bounds = Bounds(**{name: self.number(bounds_value.get(name), f"{path}.bounds.{name}", nullable=True)
                            for name in BOUND_FIELDS})
         if not any(problem.path.startswith(f"{path}.bounds") for problem in self.problems):
@@ -382,8 +384,8 @@ class _Reader:
         direction = value.get("direction")
         if direction not in (1, -1) or isinstance(direction, bool):
             self.fail(f"{path}.direction", N_("must be 1 (higher is better) or -1 (lower is better)"))
-        normalisation = self.obj(value.get("normalisation", {}), f"{path}.normalisation",
-                                 ("method", "params", "log_transform"))
+        normalisation = self.obj(value["normalisation"], f"{path}.normalisation",
+                                 ("method", "params", "log_transform")) if "normalisation" in value else {}
         method = normalisation.get("method")
         if method not in NORMALISATIONS:
             self.fail(f"{path}.normalisation.method", N_("must be one of %(choices)s"),
