@@ -234,9 +234,9 @@ def from_document(document: Any) -> MethodologySpec:
     """Parse and check a document; raise DocumentError naming every bad field."""
     reader = _Reader()
     spec = reader.methodology(document)
-    if reader.problems:
-        raise DocumentError(reader.problems)
-    problems = [problem for problem in publish_problems(spec) if _structural(problem)]
+    reported = {problem.path for problem in reader.problems}
+    problems = reader.problems + [problem for problem in publish_problems(spec)
+                                  if _structural(problem) and problem.path not in reported]
     if problems:
         raise DocumentError(problems)
     return spec
@@ -294,8 +294,8 @@ class _Reader:
         if value is None:  # a missing required key, already reported by obj()
             return "", ""
         value = self.obj(value, path, LANGS)
-        return tuple(self.text(value.get(lang, ""), f"{path}.{lang}", blank=blank, max_length=max_length)
-                     for lang in LANGS)
+        return tuple(self.text(value[lang], f"{path}.{lang}", blank=blank, max_length=max_length)
+                     if lang in value else "" for lang in LANGS)
 
     def methodology(self, document) -> MethodologySpec:
         keys = ("schema", "code", "version", "title", "notes", "tree", "context_variables")

@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The JSON document (schema: docs/methodology-schema.md).")
-        parser.add_argument("--version", dest="version_label", help="Import under this version label instead.")
+        parser.add_argument("--as-version", dest="version_label", help="Import under this version label instead.")
 
     def handle(self, *args, file, version_label, **options):
         try:

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: ruff, then pytest, including a real Celery worker over Redis and
+# Debian's Chromium. The database is SQLite unless DATABASE_URL names another (CI: PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+broker="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}"
+if ! redis-cli -u "$broker" ping >/dev/null 2>&1; then
+  echo "Starting a local Redis for the worker tests."
+  mkdir -p /tmp/ccfi-redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp/ccfi-redis \
+    --logfile /tmp/ccfi-redis/redis.log
+  for _ in $(seq 1 50); do redis-cli -u "$broker" ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
+.venv/bin/ruff check .
+exec .venv/bin/pytest "$@"
