@@ -1,0 +1,44 @@
+"""Roles are separated duties; the audit trail is append-only."""
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+
+from reporting.models import AuditEvent, IndicatorReturn, ReportingPeriod, Role
+from reporting.selectors import returns_visible_to
+from reporting.services import audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_exists_as_a_group():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
+
+
+def test_security_and_audit_administration_are_separate(security_admin, audit_admin):
+    assert security_admin.has_perm("reporting.change_user")
+    assert not security_admin.has_perm("reporting.view_auditevent")
+    assert audit_admin.has_perm("reporting.view_auditevent")
+    assert not audit_admin.has_perm("reporting.change_user")
+    assert not audit_admin.has_perm("reporting.change_auditevent")
+
+
+def test_audit_events_cannot_be_changed_or_deleted(methodologist):
+    event = audit_record(actor=methodologist, event_type="methodology.publish", details={"why": "test"})
+    event.event_type = "something.else"
+    with pytest.raises(ValidationError):
+        event.save()
+    with pytest.raises(ValidationError):
+        event.delete()
+    assert AuditEvent.objects.get(pk=event.pk).event_type == "methodology.publish"
+
+
+def test_a_filer_sees_only_its_own_citys_returns(filer_chongqing, filer_chengdu, reviewer, draft_methodology):
+    period = ReportingPeriod.objects.create(data_year=2024, opens_on=datetime.date(2025, 1, 15),
+                                            due_on=datetime.date(2025, 3, 31), methodology=draft_methodology)
+    chongqing = IndicatorReturn.objects.create(city=filer_chongqing.city, period=period)
+    chengdu = IndicatorReturn.objects.create(city=filer_chengdu.city, period=period)
+
+    assert list(returns_visible_to(user=filer_chongqing)) == [chongqing]
+    assert set(returns_visible_to(user=reviewer)) == {chongqing, chengdu}
