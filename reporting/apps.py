@@ -9,6 +9,7 @@ class ReportingConfig(AppConfig):
     verbose_name = _("Cities and reporting")
 
     def ready(self):
+        from reporting import signals  # noqa: F401  (connects the audit receivers)
         from reporting.roles import roles_sync
 
         # After indices too, so that every permission the roles name exists.

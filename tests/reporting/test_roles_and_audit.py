@@ -42,3 +42,19 @@ def test_a_filer_sees_only_its_own_citys_returns(filer_chongqing, filer_chengdu,
 
     assert list(returns_visible_to(user=filer_chongqing)) == [chongqing]
     assert set(returns_visible_to(user=reviewer)) == {chongqing, chengdu}
+
+
+def test_logins_and_failures_are_audited(client, filer_chongqing):
+    assert not client.login(username="filer-chongqing", password="wrong")
+    client.post("/accounts/login/", {"username": "filer-chongqing", "password": "Ccfi-test-2025"},
+                REMOTE_ADDR="10.1.2.3")
+    client.post("/accounts/logout/")
+
+    events = list(AuditEvent.objects.order_by("id").values_list("event_type", "success", "actor__username"))
+    assert events == [
+        ("auth.login_failed", False, None),
+        ("auth.login", True, "filer-chongqing"),
+        ("auth.logout", True, "filer-chongqing"),
+    ]
+    assert AuditEvent.objects.get(event_type="auth.login").ip_address == "10.1.2.3"
+    assert AuditEvent.objects.get(event_type="auth.login_failed").details == {"username": "filer-chongqing"}
