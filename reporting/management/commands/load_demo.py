@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand
+
+from reporting.demo import DEMO_PASSWORD, demo_load
+
+
+class Command(BaseCommand):
+    help = ("Load the default methodology, the 30 cities, demo accounts and two years of illustrative returns; "
+            "what already exists is left as it is.")
+
+    def handle(self, *args, **options):
+        summary = demo_load()
+        state = "imported and published" if summary.methodology_created else "already present"
+        self.stdout.write(f"Methodology {summary.methodology}: {state}.")
+        if not summary.created_anything:
+            self.stdout.write("Nothing new: the demo data is already loaded.")
+        else:
+            self.stdout.write(
+                f"Created {summary.cities} cities, {summary.accounts} accounts, {summary.periods} reporting periods, "
+                f"{summary.returns} illustrative returns with {summary.values} values."
+            )
+        if summary.accounts:
+            self.stdout.write(f"New demo accounts share the password {DEMO_PASSWORD}.")
+        for data_year in summary.skipped_periods:
+            self.stdout.write(f"Data year {data_year} uses another methodology version: no demo returns added.")

@@ -1,0 +1,243 @@
+"""load_demo: the default methodology, the 30 cities, the demo accounts and the illustrative returns."""
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from indices.engine import spec
+from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyState, MethodologyVersion
+from indices.selectors import methodology_document
+from reporting.demo import (
+    DEMO_PASSWORD,
+    SOURCE_NOTE,
+    demo_methodology_path,
+    demo_methodology_spec,
+    demo_values,
+)
+from reporting.models import (
+    AuditEvent,
+    City,
+    IndicatorReturn,
+    ObservationStatus,
+    ReportingPeriod,
+    ReturnState,
+    ReturnValue,
+    Role,
+    User,
+)
+
+pytestmark = pytest.mark.django_db
+
+# The design document's 30 cities, in its order.
+CITY_CODES = [
+    "310000", "110000", "500000", "440300", "440100", "330100", "510100", "320500", "320100", "370100",
+    "120000", "420100", "610100", "430100", "410100", "370200", "330200", "350200", "340100", "350100",
+    "210200", "210100", "530100", "450100", "520100", "230100", "220100", "130100", "360100", "140100",
+]
+CHONGQING = "500000"
+
+# Binding codes, units and directions of the design document.
+INDICATOR_UNITS = {
+    "M1.1": ("count", 1), "M1.2": ("count", 1), "M1.3": ("count", 1),
+    "M2.1": ("100 million yuan", 1), "M2.2": ("%", 1), "M2.3": ("yuan per person", 1),
+    "M3.1": ("100 million yuan", 1), "M3.2": ("%", 1),
+    "M4.1": ("%", -1), "M4.2": ("%", 1), "M4.3": ("%", 1),
+    "E1.1": ("yuan per person", 1), "E1.2": ("yuan per person", 1), "E1.3": ("%", 1),
+    "E2.1": ("count", 1), "E2.2": ("count", 1), "E2.3": ("100 million yuan", 1),
+    "E3.1": ("10 thousand merchants", 1), "E3.2": ("%", 1), "E3.3": ("count", 1),
+    "E4.1": ("per 10k residents", 1), "E4.2": ("%", 1),
+    "V1.1": ("count", 1), "V1.2": ("%", 1),
+    "V2.1": ("per 10k borrowers", -1), "V2.2": ("%", 1), "V2.3": ("per 10k residents", 1),
+    "V3.1": ("%", 1), "V3.2": ("per 10k residents", 1),
+    "V4.1": ("per million residents", -1), "V4.2": ("yuan per 10k yuan", -1), "V4.3": ("days", -1),
+    "V4.4": ("score 0–4", 1),
+}
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def stored_values() -> dict[str, dict[int, dict[str, Decimal]]]:
+    values: dict[str, dict[int, dict[str, Decimal]]] = {}
+    rows = ReturnValue.objects.values_list(
+        "indicator_return__city__code", "indicator_return__period__data_year", "indicator__code", "value")
+    for city_code, data_year, code, value in rows:
+        values.setdefault(city_code, {}).setdefault(data_year, {})[code] = value
+    return values
+
+
+def snapshot() -> dict:
+    """Every row load_demo touches, with the fields a second run must not change."""
+    return {
+        "versions": list(MethodologyVersion.objects.values_list("pk", "state", "published_at")),
+        "nodes": MethodologyNode.objects.count(),
+        "indicators": Indicator.objects.count(),
+        "cities": list(City.objects.values_list("pk", "code", "name_zh", "name_en", "province_zh", "province_en")),
+        "users": list(User.objects.order_by("pk").values_list("pk", "username", "password", "first_name", "city")),
+        "memberships": list(User.groups.through.objects.order_by("pk").values_list("user", "group")),
+        "groups": Group.objects.count(),
+        "periods": list(ReportingPeriod.objects.values_list("pk", "data_year", "state", "methodology")),
+        "returns": list(IndicatorReturn.objects.values_list("pk", "state", "updated_at", "approved_at")),
+        "values": list(ReturnValue.objects.order_by("pk").values_list("pk", "value", "source_note")),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+def test_it_loads_the_methodology_and_the_cities():
+    load_demo()
+
+    version = MethodologyVersion.objects.get(code="CCFI", version="2025.1")
+    assert version.state == MethodologyState.PUBLISHED
+    root = version.root()
+    assert root.code == "CCFI"
+    assert MethodologyNode.objects.filter(version=version, parent=root).count() == 3
+    assert MethodologyNode.objects.filter(version=version, parent__parent=root).count() == 12
+    scored = Indicator.objects.filter(version=version, kind=IndicatorKind.SCORED)
+    assert {indicator.code: (indicator.unit_en, indicator.direction) for indicator in scored} == INDICATOR_UNITS
+    context = Indicator.objects.filter(version=version, kind=IndicatorKind.CONTEXT)
+    assert sorted(context.values_list("code", flat=True)) == ["BORROWERS", "GDP", "POP"]
+    assert sorted(City.objects.values_list("code", flat=True)) == sorted(CITY_CODES)
+    assert City.objects.get(code="610100").name_en == "Xi'an"
+
+
+def test_the_methodology_file_is_canonical_and_stored_unchanged():
+    file_bytes = demo_methodology_path().read_bytes()
+    assert spec.dumps(spec.loads(file_bytes.decode("utf-8"))).encode("utf-8") == file_bytes
+
+    load_demo()
+
+    version = MethodologyVersion.objects.get(code="CCFI", version="2025.1")
+    assert methodology_document(version=version).encode("utf-8") == file_bytes
+
+
+def test_it_is_idempotent():
+    first_output = load_demo()
+    before = snapshot()
+
+    second_output = load_demo()
+
+    assert snapshot() == before
+    assert "Created 30 cities, 35 accounts, 2 reporting periods, 60 illustrative returns" in first_output
+    assert "Nothing new" in second_output
+    assert "Created" not in second_output
+
+
+def test_it_keeps_existing_passwords():
+    load_demo()
+    filer = User.objects.get(username="filer-chongqing")
+    assert filer.check_password(DEMO_PASSWORD)
+    filer.set_password("Changed-by-the-filer-1")
+    filer.save()
+
+    load_demo()
+
+    assert User.objects.get(username="filer-chongqing").check_password("Changed-by-the-filer-1")
+
+
+def test_every_role_has_a_demo_account_and_every_city_one_filer():
+    load_demo()
+
+    for role in Role:
+        assert User.objects.filter(groups__name=role).exists(), role
+    for username in ("reviewer", "methodologist", "secadmin", "auditadmin"):
+        assert User.objects.get(username=username).first_name
+    assert User.objects.get(username="admin").is_superuser
+    filers = User.objects.filter(groups__name=Role.FILER)
+    assert sorted(filers.values_list("city__code", flat=True)) == sorted(CITY_CODES)
+    assert filers.get(username="filer-xian").city.name_en == "Xi'an"
+    assert filers.get(username="filer-chongqing").first_name == "重庆市地方金融管理局填报员"
+
+
+def test_every_return_is_approved_illustrative_and_complete():
+    load_demo()
+
+    returns = IndicatorReturn.objects.select_related("period")
+    assert returns.count() == 60
+    for indicator_return in returns:
+        assert indicator_return.state == ReturnState.APPROVED
+        assert indicator_return.is_illustrative
+        assert indicator_return.revision == 1
+        period = indicator_return.period
+        assert period.opens_on <= indicator_return.submitted_at.date() < indicator_return.approved_at.date()
+        assert indicator_return.approved_at.date() <= period.due_on
+    assert ReturnValue.objects.count() == 60 * 36
+    assert set(ReturnValue.objects.values_list("observation_status", "source_note")) == {
+        (ObservationStatus.FINAL, SOURCE_NOTE)}
+
+
+def test_every_value_is_within_its_bounds_and_decimals():
+    load_demo()
+
+    variables = {item.code: item for item in Indicator.objects.all()}
+    values = stored_values()
+    for city_code, years in values.items():
+        for data_year, row in years.items():
+            for code, value in row.items():
+                variable, where = variables[code], (city_code, data_year, code, value)
+                assert variable.hard_min <= value <= variable.hard_max, where
+                assert variable.soft_min <= value <= variable.soft_max, where
+                assert value == value.quantize(Decimal(1).scaleb(-variable.decimals)), where
+        for code, value in years[2024].items():
+            previous, tolerance = years[2023][code], variables[code].yoy_tolerance_pct
+            if tolerance is not None and previous:
+                assert abs(value / previous - 1) * 100 <= Decimal(tolerance), (city_code, code, previous, value)
+
+
+def test_the_cross_field_relations_hold_for_every_city():
+    load_demo()
+
+    values = stored_values()
+    assert sorted(values) == sorted(CITY_CODES)
+    for city_code, years in values.items():
+        for row in years.values():
+            per_head = row["M2.1"] * 10 ** 8 / (row["POP"] * 10 ** 4)
+            assert abs(row["M2.3"] / per_head - 1) <= Decimal("0.01"), city_code
+            assert row["BORROWERS"] < row["POP"], city_code
+            # First-time borrowers in a year are a small part of all borrowers.
+            first_time_share = row["E4.1"] * row["POP"] / (row["BORROWERS"] * 10 ** 4)
+            assert Decimal("0.01") <= first_time_share <= Decimal("0.15"), city_code
+            # Fewer complaints than 1 per 100 borrowers, fewer residents reached than live there.
+            assert row["V2.1"] < 100 and row["V2.3"] <= 10 ** 4, city_code
+            assert row["M1.1"] >= row["M1.2"] + row["M1.3"], city_code
+            assert (row["M3.2"] > 0) == (row["M1.2"] > 0), city_code
+        growth = (years[2024]["M2.1"] / years[2023]["M2.1"] - 1) * 100
+        assert abs(years[2024]["M2.2"] - growth) <= Decimal("0.5"), city_code
+    for data_year in (2023, 2024):
+        assert sum(values[code][data_year]["M3.2"] for code in CITY_CODES) <= 100
+
+
+def test_the_chongqing_facts():
+    load_demo()
+
+    chongqing = stored_values()[CHONGQING]
+    latest = chongqing[2024]
+    assert latest["M2.1"] == Decimal("8922.53")
+    assert latest["M2.2"] == Decimal("9.9")
+    assert chongqing[2023]["M2.1"] == Decimal("8118.77")
+    assert latest["M1.1"] >= 80
+    assert (latest["M1.2"], latest["M1.3"], latest["M3.2"], latest["V4.4"]) == (3, 37, Decimal("29.1"), 4)
+    for data_year in (2023, 2024):
+        patents = {city_code: years[data_year]["E2.1"] for city_code, years in stored_values().items()}
+        others = max(value for city_code, value in patents.items() if city_code != CHONGQING)
+        assert patents[CHONGQING] > 10 * others
+        # Two-thirds of the industry's invention patents.
+        assert patents[CHONGQING] * 3 >= sum(patents.values()) * 2
+
+
+def test_the_values_are_reproducible():
+    methodology = demo_methodology_spec()
+    generated = demo_values(methodology=methodology)
+    assert demo_values(methodology=methodology) == generated
+    assert demo_values(methodology=methodology, seed=7) != generated
+    chongqing_fingerprint = sum(sum(row.values()) for row in generated[CHONGQING].values())
+
+    load_demo()
+
+    assert stored_values() == generated
+    stored_chongqing = stored_values()[CHONGQING]
+    assert sum(sum(row.values()) for row in stored_chongqing.values()) == chongqing_fingerprint
