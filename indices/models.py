@@ -128,7 +128,7 @@ class VersionPart(models.Model):
     version = models.ForeignKey(MethodologyVersion, verbose_name=_("methodology version"), on_delete=models.CASCADE)
     code = models.CharField(_("code"), max_length=30)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=300)
+    name_en = models.CharField(_("name (English)"), max_length=200)
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Order among siblings."))
 
     class Meta:
@@ -193,7 +193,7 @@ class Indicator(VersionPart):
     )
     weight = models.FloatField(_("weight"), default=1.0, help_text=_("Relative to its siblings."))
     unit_zh = models.CharField(_("unit (Chinese)"), max_length=50)
-    unit_en = models.CharField(_("unit (English)"), max_length=80)
+    unit_en = models.CharField(_("unit (English)"), max_length=50)
     direction = models.SmallIntegerField(_("direction"), choices=Direction.choices, default=Direction.POSITIVE)
     decimals = models.PositiveSmallIntegerField(_("decimal places"), default=2)
     definition_zh = models.TextField(_("definition (Chinese)"), blank=True)

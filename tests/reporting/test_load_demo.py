@@ -4,7 +4,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from indices.engine import spec
 from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyState, MethodologyVersion
@@ -58,7 +58,7 @@ INDICATOR_UNITS = {
 
 def load_demo() -> str:
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", allow_without_debug=True, stdout=out)
     return out.getvalue()
 
 
@@ -241,3 +241,10 @@ def test_the_values_are_reproducible():
     assert stored_values() == generated
     stored_chongqing = stored_values()[CHONGQING]
     assert sum(sum(row.values()) for row in stored_chongqing.values()) == chongqing_fingerprint
+
+
+def test_it_refuses_to_run_without_debug_unless_told(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DEBUG=true"):
+        call_command("load_demo")
+    assert not User.objects.exists()

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from reporting.demo import DEMO_PASSWORD, demo_load
 
@@ -7,7 +8,18 @@ class Command(BaseCommand):
     help = ("Load the default methodology, the 30 cities, demo accounts and two years of illustrative returns; "
             "what already exists is left as it is.")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-without-debug", action="store_true",
+            help="Load even though DEBUG is off (the demo creates a superuser with a published password).",
+        )
+
+    def handle(self, *args, allow_without_debug, **options):
+        if not settings.DEBUG and not allow_without_debug:
+            raise CommandError(
+                "load_demo creates a superuser and accounts with the published password "
+                f"{DEMO_PASSWORD}; it runs only with DEBUG=true (as scripts/demo.sh sets) or --allow-without-debug."
+            )
         summary = demo_load()
         state = "imported and published" if summary.methodology_created else "already present"
         self.stdout.write(f"Methodology {summary.methodology}: {state}.")
