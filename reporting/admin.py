@@ -1,0 +1,109 @@
+"""Cities, accounts, reporting periods, returns and the audit trail in the admin.
+
+Values and the review workflow change only through the reporting services (the validation that
+forms and imports share, and an audit event per step), so the admin shows them without editing
+them. The audit trail is append-only: nobody adds, changes or deletes an event here.
+"""
+from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
+from django.utils.translation import gettext_lazy as _
+
+from reporting.models import AuditEvent, City, IndicatorReturn, ReportingPeriod, ReturnValue, User
+
+
+class ReadOnlyAdminMixin:
+    """View permission only, for everyone including superusers."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "province_zh", "province_en")
+    search_fields = ("code", "name_zh", "name_en", "province_zh", "province_en")
+    list_filter = ("province_zh",)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "city")}),
+        *auth_admin.UserAdmin.fieldsets[2:],
+    )
+    add_fieldsets = (
+        *auth_admin.UserAdmin.add_fieldsets,
+        (None, {"classes": ("wide",), "fields": ("email", "city")}),
+    )
+    list_display = ("username", "first_name", "last_name", "email", "city", "is_staff", "is_active")
+    list_filter = ("groups", "city", "is_staff", "is_superuser", "is_active")
+    list_select_related = ("city",)
+    search_fields = (*auth_admin.UserAdmin.search_fields, "city__name_zh", "city__name_en")
+    autocomplete_fields = ("city",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A security administrator manages accounts but cannot hand out superuser rights.
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return (*self.readonly_fields, "is_superuser", "user_permissions")
+
+    def has_change_permission(self, request, obj=None):
+        # Nor take over a superuser's account (e.g. by setting its password).
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(admin.ModelAdmin):
+    list_display = ("data_year", "opens_on", "due_on", "state", "methodology")
+    list_filter = ("state", "methodology")
+    search_fields = ("data_year",)
+    list_select_related = ("methodology",)
+    autocomplete_fields = ("methodology",)
+
+
+class ReturnValueInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ReturnValue
+    fields = ("indicator", "value", "observation_status", "source_note", "explanation")
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("indicator")
+
+
+@admin.register(IndicatorReturn)
+class IndicatorReturnAdmin(admin.ModelAdmin):
+    list_display = ("city", "period", "revision", "state", "is_illustrative", "submitted_at", "approved_at")
+    list_filter = ("period", "state", "is_illustrative", "city")
+    search_fields = ("city__name_zh", "city__name_en", "city__code")
+    list_select_related = ("city", "period")
+    autocomplete_fields = ("city", "period")
+    # The workflow state moves only through the review services.
+    readonly_fields = ("state", "submitted_at", "approved_at", "created_at", "updated_at")
+    inlines = (ReturnValueInline,)
+
+
+@admin.register(ReturnValue)
+class ReturnValueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("indicator_return", "indicator", "value", "observation_status", "source_note")
+    list_filter = ("observation_status", "indicator_return__period")
+    search_fields = ("indicator__code", "indicator_return__city__name_zh", "indicator_return__city__name_en")
+    list_select_related = ("indicator_return__city", "indicator_return__period", "indicator")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("occurred_at", "actor", "event_type", "success", "object_repr", "ip_address")
+    list_filter = ("event_type", "success")
+    search_fields = ("object_repr", "actor__username")
+    list_select_related = ("actor",)
+    date_hierarchy = "occurred_at"
