@@ -39,6 +39,7 @@ from indices.services import (
     methodology_publish_problems,
     methodology_retire,
 )
+from reporting.services import audit_record, client_ip
 
 NOTHING_CHANGED_MESSAGE = _("Nothing was changed.")
 SELECT_ONE_MESSAGE = _("Select exactly one methodology version.")
@@ -118,6 +119,24 @@ class FrozenVersionAdminMixin:
         """The frozen versions that rows of ``queryset`` belong to."""
         versions = MethodologyVersion.objects.filter(pk__in=queryset.values(self.version_field))
         return versions.exclude(state=MethodologyState.DRAFT)
+
+    # Every edit of a methodology goes into the audit trail too, not only into Django's admin log.
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, action="add", changes=message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, action="change", changes=message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, action="delete", changes=[])
+        return super().log_deletions(request, queryset)
+
+    def _audit(self, request, obj, *, action: str, changes) -> None:
+        audit_record(actor=request.user, event_type="methodology.edit", obj=obj, ip_address=client_ip(request),
+                     details={"action": action, "changes": changes})
 
     def delete_queryset(self, request, queryset):
         # Row by row, so that the model's freeze check runs: a queryset delete skips Model.delete().

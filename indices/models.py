@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from indices.engine.spec import Problem, bounds_problems, normalisation_problems
 
 FROZEN_VERSION_MESSAGE = _(
-    "Methodology %(code)s %(version)s is %(state)s and cannot be edited. Clone it to make a new draft."
+    "Methodology %(code)s %(version)s is no longer a draft (%(state)s) and cannot be edited. "
+    "Clone it to make a new draft."
 )
 
 
@@ -177,6 +178,12 @@ class MethodologyNode(VersionPart):
     def clean(self):
         if self.parent_id and self.parent.version_id != self.version_id:
             raise ValidationError({"parent": _("The parent belongs to another methodology version.")})
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A node cannot be below itself.")})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
 
 
 class Indicator(VersionPart):

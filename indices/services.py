@@ -2,7 +2,7 @@
 import dataclasses
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -64,14 +64,17 @@ def methodology_create_from_spec(
     *, spec: MethodologySpec, actor, cloned_from: MethodologyVersion | None = None
 ) -> MethodologyVersion:
     """A new draft version holding ``spec``; refuses a code and version label already taken."""
-    if MethodologyVersion.objects.filter(code=spec.code, version=spec.version).exists():
-        raise ValidationError(_(VERSION_EXISTS_MESSAGE), code="exists",
-                              params={"code": spec.code, "version": spec.version})
     with transaction.atomic():
-        version = MethodologyVersion.objects.create(
-            code=spec.code, version=spec.version, title_zh=spec.title_zh, title_en=spec.title_en,
-            notes=spec.notes, cloned_from=cloned_from,
-        )
+        try:
+            # A savepoint: the unique constraint decides, even when two requests race for one label.
+            with transaction.atomic():
+                version = MethodologyVersion.objects.create(
+                    code=spec.code, version=spec.version, title_zh=spec.title_zh, title_en=spec.title_en,
+                    notes=spec.notes, cloned_from=cloned_from,
+                )
+        except IntegrityError:
+            raise ValidationError(_(VERSION_EXISTS_MESSAGE), code="exists",
+                                  params={"code": spec.code, "version": spec.version}) from None
         _spec_to_rows(spec=spec, version=version)
         audit_record(
             actor=actor, event_type="methodology.clone" if cloned_from else "methodology.create", obj=version,
@@ -101,6 +104,12 @@ def methodology_publish_problems(*, version: MethodologyVersion) -> list[str]:
     problems = [render_problem(problem) for problem in methodology_spec_module.publish_problems(spec)]
     if roots != 1:
         problems.insert(0, _("the tree must have exactly one root node, it has %(count)s") % {"count": roots})
+    reachable = {item.code for _path, _parent, item in spec.walk()}
+    stored = set(MethodologyNode.objects.filter(version=version).values_list("code", flat=True)) | set(
+        Indicator.objects.filter(version=version, kind=IndicatorKind.SCORED).values_list("code", flat=True))
+    if stored - reachable:
+        problems.append(_("not reachable from the root of the tree: %(codes)s")
+                        % {"codes": ", ".join(sorted(stored - reachable))})
     return problems
 
 

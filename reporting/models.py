@@ -82,6 +82,9 @@ class ReportingPeriod(models.Model):
             raise ValidationError({"due_on": _("The deadline cannot be before the opening date.")})
         if self.data_year and self.opens_on and self.opens_on.year <= self.data_year:
             raise ValidationError({"opens_on": _("A period opens after the end of its data year.")})
+        if self.methodology_id and self.methodology.is_draft:
+            raise ValidationError({"methodology": _("A period collects data under a published methodology, "
+                                                    "not a draft.")})
 
 
 class ReturnState(models.TextChoices):

@@ -2,26 +2,22 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from reporting.services import audit_record
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+from reporting.services import audit_record, client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def audit_login(sender, request, user, **kwargs):
-    audit_record(actor=user, event_type="auth.login", obj=user, ip_address=_client_ip(request))
+    audit_record(actor=user, event_type="auth.login", obj=user, ip_address=client_ip(request))
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(actor=user, event_type="auth.logout", obj=user, ip_address=_client_ip(request))
+        audit_record(actor=user, event_type="auth.logout", obj=user, ip_address=client_ip(request))
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in ``credentials``; keep only the name tried.
-    audit_record(actor=None, event_type="auth.login_failed", success=False, ip_address=_client_ip(request),
+    audit_record(actor=None, event_type="auth.login_failed", success=False, ip_address=client_ip(request),
                  details={"username": str(credentials.get("username", ""))[:150]})

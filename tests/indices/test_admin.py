@@ -13,6 +13,7 @@ from django.utils import translation
 from indices.models import Indicator, MethodologyFrozenError, MethodologyNode, MethodologyState, MethodologyVersion
 from indices.selectors import methodology_document
 from indices.services import methodology_clone, methodology_publish, methodology_publish_problems
+from reporting.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +186,11 @@ def test_it_saves_the_tree_inline(admin_client, draft_methodology):
     assert response.status_code == HTTPStatus.FOUND, response.context["errors"]
     assert Indicator.objects.get(version=draft_methodology, code="B.1").weight == 2.5
     assert MethodologyVersion.objects.get(pk=draft_methodology.pk).title_en == "Test methodology, revised"
+    edit = AuditEvent.objects.get(event_type="methodology.edit")
+    assert edit.actor.is_superuser
+    assert (edit.object_id, edit.details["action"]) == (str(draft_methodology.pk), "change")
+    assert {"changed": {"fields": ["Title (English)"]}} in edit.details["changes"]
+    assert {"changed": {"name": "indicator", "object": "B.1 指标B.1", "fields": ["Weight"]}} in edit.details["changes"]
 
 
 def test_model_validation_shows_as_form_errors(admin_client, draft_methodology):

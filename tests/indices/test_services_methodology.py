@@ -30,7 +30,7 @@ def test_publish_freezes_the_version(draft_methodology, methodologist):
 
     indicator = Indicator.objects.get(version=draft_methodology, code="A.1")
     indicator.hard_max = 5
-    with pytest.raises(MethodologyFrozenError, match="方法版本 TEST 1.0 状态为“已发布”，不可编辑。"):
+    with pytest.raises(MethodologyFrozenError, match="方法版本 TEST 1.0 已不是草稿（已发布），不可编辑。"):
         indicator.save()
     with pytest.raises(MethodologyFrozenError):
         MethodologyNode.objects.get(version=draft_methodology, code="A").delete()
@@ -112,3 +112,34 @@ def test_importing_an_existing_label_is_refused_and_changes_nothing(draft_method
     with pytest.raises(ValidationError, match="方法版本 TEST 1.0 已存在。"):
         methodology_import(text=text, actor=None)
     assert (MethodologyVersion.objects.count(), Indicator.objects.count(), MethodologyNode.objects.count()) == before
+
+
+def test_a_node_cannot_be_moved_below_itself(draft_methodology):
+    group_a = MethodologyNode.objects.get(version=draft_methodology, code="A")
+    child = MethodologyNode.objects.create(version=draft_methodology, parent=group_a, code="A-sub",
+                                           name_zh="子组", name_en="Subgroup")
+    group_a.parent = child
+    with pytest.raises(ValidationError) as error:
+        group_a.full_clean()
+    assert error.value.message_dict["parent"] == ["节点不能位于其自身之下。"]
+
+
+def test_publish_refuses_rows_the_root_cannot_reach(draft_methodology):
+    first = MethodologyNode.objects.create(version=draft_methodology, code="Z1", name_zh="环甲", name_en="Loop 1")
+    second = MethodologyNode.objects.create(version=draft_methodology, code="Z2", name_zh="环乙", name_en="Loop 2",
+                                            parent=first)
+    # A cycle written past clean(), as a bulk update or a database edit could.
+    MethodologyNode.objects.filter(pk=first.pk).update(parent=second)
+    Indicator.objects.create(version=draft_methodology, parent=second, code="Z.1", name_zh="环中指标",
+                             name_en="Indicator in the loop", unit_zh="个", unit_en="count", hard_min=0, hard_max=1)
+
+    with pytest.raises(ValidationError) as error:
+        methodology_publish(version=draft_methodology, actor=None)
+
+    assert error.value.messages[1:] == ["从指标树根节点无法到达：Z.1, Z1, Z2"]
+
+
+def test_the_audit_trail_stores_a_language_neutral_name(draft_methodology, methodologist):
+    with translation.override("zh-hans"):
+        methodology_publish(version=draft_methodology, actor=methodologist)
+    assert AuditEvent.objects.get(event_type="methodology.publish").object_repr == "TEST 1.0 (Published)"

@@ -58,3 +58,11 @@ def test_logins_and_failures_are_audited(client, filer_chongqing):
     ]
     assert AuditEvent.objects.get(event_type="auth.login").ip_address == "10.1.2.3"
     assert AuditEvent.objects.get(event_type="auth.login_failed").details == {"username": "filer-chongqing"}
+
+
+def test_a_period_cannot_use_a_draft_methodology(draft_methodology):
+    period = ReportingPeriod(data_year=2025, opens_on=datetime.date(2026, 1, 15), due_on=datetime.date(2026, 3, 31),
+                             methodology=draft_methodology)
+    with pytest.raises(ValidationError) as error:
+        period.full_clean()
+    assert error.value.message_dict["methodology"] == ["报送期须采用已发布的方法版本，不能采用草稿。"]
