@@ -1,7 +1,9 @@
 """Shared fixtures: a small methodology document, and people in each role."""
 import copy
+import os
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 from indices.engine import spec
@@ -49,6 +51,13 @@ SMALL_DOCUMENT = {
          "bounds": {"hard_min": 1, "hard_max": 5000, "soft_min": None, "soft_max": None, "yoy_tolerance_pct": 10}},
     ],
 }
+
+
+def pytest_report_header(config):
+    """Say in the log which real services this run used."""
+    database = settings.DATABASES["default"]
+    broker = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15 (worker tests only)"
+    return [f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}", f"celery broker: {broker}"]
 
 
 @pytest.fixture
