@@ -31,6 +31,7 @@ from indices.models import (
     MethodologyNode,
     MethodologyState,
     MethodologyVersion,
+    ValidationRule,
 )
 from indices.selectors import methodology_diff, methodology_document, methodology_next_free_label
 from indices.services import (
@@ -54,7 +55,10 @@ KEY_DIFF_FIELDS = frozenset(
     {"weight", "direction", "aggregation", "normalisation", "normalisation_params", "log_transform", "parent",
      *BOUND_FIELDS}
 )
-DIFF_KINDS = (("indicator", _("Indicators")), ("node", _("Tree nodes")), ("context", _("Context variables")))
+DIFF_KINDS = (
+    ("indicator", _("Indicators")), ("node", _("Tree nodes")), ("context", _("Context variables")),
+    ("rule", _("Validation rules")), ("settings", _("Checks and engine settings")),
+)
 DIFF_STATUSES = (("added", _("Added")), ("removed", _("Removed")), ("changed", _("Changed")))
 
 
@@ -356,8 +360,10 @@ class VersionPartInline(admin.TabularInline):
             formfield.widget = formfield.widget.widget
         return formfield
 
+    related = ("parent",)  # shown in every row
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("parent")
+        return super().get_queryset(request).select_related(*self.related)
 
     def has_add_permission(self, request, obj):
         return (obj is None or obj.is_draft) and super().has_add_permission(request, obj)
@@ -382,6 +388,14 @@ class IndicatorInline(VersionPartInline):
     )
 
 
+class ValidationRuleInline(VersionPartInline):
+    model = ValidationRule
+    fields = ("code", "name_zh", "name_en", "target", "expression", "tolerance_kind", "tolerance", "severity",
+              "position")
+    input_sizes = {**VersionPartInline.input_sizes, "expression": 36}
+    related = ()
+
+
 @admin.register(MethodologyVersion)
 class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
     version_field = "pk"
@@ -392,9 +406,10 @@ class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
     readonly_fields = ("state", "cloned_from", "created_at", "published_at", "published_by")
     fieldsets = (
         (None, {"fields": ("code", "version", "title_zh", "title_en", "notes")}),
+        (_("Checks and engine settings"), {"fields": ("check_severities", "engine_settings")}),
         (_("Life cycle"), {"fields": ("state", "cloned_from", "created_at", "published_at", "published_by")}),
     )
-    inlines = (MethodologyNodeInline, IndicatorInline)
+    inlines = (MethodologyNodeInline, IndicatorInline, ValidationRuleInline)
     actions = ("clone_selected", "publish_selected", "retire_selected", "export_selected", "compare_selected")
     change_form_template = "admin/indices/methodologyversion/change_form.html"
 
@@ -601,6 +616,20 @@ class IndicatorAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
         (_("Scoring"), {"fields": ("weight", "direction", "normalisation", "normalisation_params", "log_transform")}),
         (_("Validation bounds"), {"fields": ("hard_min", "hard_max", "soft_min", "soft_max", "yoy_tolerance_pct")}),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version",) if obj is not None else ()
+
+
+@admin.register(ValidationRule)
+class ValidationRuleAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
+    form = VersionPartForm
+    list_display = ("code", "name_zh", "version", "target", "expression", "tolerance_kind", "tolerance", "severity")
+    list_filter = ("version", "severity", "tolerance_kind")
+    search_fields = ("code", "name_zh", "name_en", "target", "expression")
+    list_select_related = ("version",)
+    fields = ("version", "code", "name_zh", "name_en", "target", "expression", "tolerance_kind", "tolerance",
+              "severity", "position")
 
     def get_readonly_fields(self, request, obj=None):
         return ("version",) if obj is not None else ()

@@ -9,7 +9,9 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from indices.engine.spec import Problem, bounds_problems, normalisation_problems
+from indices.engine import spec as spec_module
+from indices.engine.expressions import ExpressionError, parse_expression
+from indices.engine.spec import DocumentError, Problem, bounds_problems, normalisation_problems
 
 FROZEN_VERSION_MESSAGE = _(
     "Methodology %(code)s %(version)s is no longer a draft (%(state)s) and cannot be edited. "
@@ -80,6 +82,15 @@ class MethodologyVersion(models.Model):
         related_name="clones",
     )
     notes = models.TextField(_("notes"), blank=True)
+    engine_settings = models.JSONField(
+        _("engine settings"), default=dict, blank=True,
+        help_text=_("Version-wide engine settings: imputation, outlier treatment, normalisation range, weighting, "
+                    "uncertainty (docs/methodology-schema.md, section engine). Empty means the defaults."),
+    )
+    check_severities = models.JSONField(
+        _("check severities"), default=dict, blank=True,
+        help_text=_('How soft bounds, year-on-year change and unit slips are graded, e.g. {"soft_bounds": "warning"}.'),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
@@ -114,6 +125,17 @@ class MethodologyVersion(models.Model):
         if not self.is_draft:
             raise MethodologyFrozenError(self)
         return super().delete(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        for field, parse in (("engine_settings", spec_module.engine_from_document),
+                             ("check_severities", spec_module.checks_from_document)):
+            try:
+                parse(getattr(self, field) or {})
+            except DocumentError as error:
+                errors[field] = [render_problem(problem) for problem in error.problems]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_draft(self) -> bool:
@@ -252,5 +274,56 @@ class Indicator(VersionPart):
             errors.setdefault(problem.path, []).append(render_problem(problem, with_path=False))
         for problem in normalisation_problems(self.normalisation, self.normalisation_params or {}):
             errors.setdefault("normalisation_params", []).append(render_problem(problem, with_path=False))
+        if errors:
+            raise ValidationError(errors)
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("Error (the value is refused)")
+    WARNING = "warning", _("Warning (needs an explanation)")
+    INFO = "info", _("Information")
+
+
+class ToleranceKind(models.TextChoices):
+    RELATIVE = "relative", _("Relative (share of the expected value)")
+    ABSOLUTE = "absolute", _("Absolute (in the target's unit)")
+
+
+class ValidationRule(VersionPart):
+    """A cross-field rule: the target's value must match the expression within the tolerance.
+
+    The names are what a filer reads when the rule flags a value.
+    """
+
+    version = models.ForeignKey(
+        MethodologyVersion, verbose_name=_("methodology version"), on_delete=models.CASCADE, related_name="rules"
+    )
+    target = models.CharField(_("target"), max_length=30, help_text=_("Code of the value the rule checks."))
+    expression = models.CharField(
+        _("expression"), max_length=500,
+        help_text=_("The expected value, e.g. {M2.1} * 1e8 / ({POP} * 1e4); "
+                    "prev({M2.1}) is last year's approved value."),
+    )
+    tolerance_kind = models.CharField(
+        _("tolerance kind"), max_length=10, choices=ToleranceKind.choices, default=ToleranceKind.RELATIVE
+    )
+    tolerance = models.FloatField(_("tolerance"), default=0.01)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
+
+    class Meta(VersionPart.Meta):
+        verbose_name = _("validation rule")
+        verbose_name_plural = _("validation rules")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="validation_rule_unique_code"),
+        ]
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        try:
+            parse_expression(self.expression)
+        except ExpressionError as error:
+            errors["expression"] = [str(error)]
+        if self.tolerance is not None and self.tolerance <= 0:
+            errors["tolerance"] = [_("The tolerance must be greater than zero.")]
         if errors:
             raise ValidationError(errors)

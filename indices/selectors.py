@@ -10,12 +10,13 @@ from indices.engine.spec import (
     ItemDiff,
     MethodologySpec,
     NodeSpec,
+    RuleSpec,
 )
-from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion
+from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
 
 
 def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
-    """The version as plain data, read in two queries."""
+    """The version as plain data, read in three queries."""
     nodes = list(MethodologyNode.objects.filter(version=version).order_by("position", "code"))
     indicators = list(Indicator.objects.filter(version=version).order_by("position", "code"))
     child_nodes: dict[int | None, list[MethodologyNode]] = defaultdict(list)
@@ -47,6 +48,14 @@ def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
             ContextVariableSpec(**_variable_fields(indicator))
             for indicator in indicators if indicator.kind == IndicatorKind.CONTEXT
         ),
+        rules=tuple(
+            RuleSpec(code=rule.code, name_zh=rule.name_zh, name_en=rule.name_en, target=rule.target,
+                     expression=rule.expression, tolerance_kind=rule.tolerance_kind, tolerance=rule.tolerance,
+                     severity=rule.severity)
+            for rule in ValidationRule.objects.filter(version=version).order_by("position", "code")
+        ),
+        checks=methodology_spec_module.checks_from_document(version.check_severities or {}),
+        engine=methodology_spec_module.engine_from_document(version.engine_settings or {}),
     )
 
 

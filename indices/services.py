@@ -16,6 +16,7 @@ from indices.models import (
     MethodologyNode,
     MethodologyState,
     MethodologyVersion,
+    ValidationRule,
     render_problem,
 )
 from indices.selectors import methodology_spec
@@ -45,6 +46,12 @@ def _spec_to_rows(*, spec: MethodologySpec, version: MethodologyVersion) -> None
             )
 
     add(spec.root, None, 1)
+    for index, rule in enumerate(spec.rules, start=1):
+        ValidationRule.objects.create(
+            version=version, code=rule.code, name_zh=rule.name_zh, name_en=rule.name_en, position=index,
+            target=rule.target, expression=rule.expression, tolerance_kind=rule.tolerance_kind,
+            tolerance=rule.tolerance, severity=rule.severity,
+        )
     for index, variable in enumerate(spec.context_variables, start=1):
         Indicator.objects.create(
             version=version, code=variable.code, name_zh=variable.name_zh, name_en=variable.name_en,
@@ -71,6 +78,8 @@ def methodology_create_from_spec(
                 version = MethodologyVersion.objects.create(
                     code=spec.code, version=spec.version, title_zh=spec.title_zh, title_en=spec.title_en,
                     notes=spec.notes, cloned_from=cloned_from,
+                    engine_settings=methodology_spec_module.engine_document(spec.engine),
+                    check_severities=dataclasses.asdict(spec.checks),
                 )
         except IntegrityError:
             raise ValidationError(_(VERSION_EXISTS_MESSAGE), code="exists",

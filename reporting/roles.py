@@ -16,7 +16,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.METHODOLOGIST: [
         f"indices.{action}_{model}"
-        for model in ("methodologyversion", "methodologynode", "indicator")
+        for model in ("methodologyversion", "methodologynode", "indicator", "validationrule")
         for action in ("add", "change", "delete", "view")
     ] + ["reporting.view_city", "reporting.view_reportingperiod"],
     Role.SECURITY_ADMIN: [

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the portal needs on a Debian machine, idempotently: Debian packages (WeasyPrint's
-# Pango and HarfBuzz subsetter, a CJK font, gettext, Chromium for browser tests, Redis), a virtual
-# environment with the pinned requirements, a .env with a fresh SECRET_KEY, and compiled translations.
+# Pango and HarfBuzz subsetter, a CJK font, gettext, Chromium for browser tests, Redis, Node.js),
+# front-end assets from the npm registry, a virtual environment with the pinned requirements, a .env
+# with a fresh SECRET_KEY, and compiled translations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+# Front-end assets (htmx, ECharts) are served by the app itself, never from a CDN.
+npm ci --no-audit --no-fund --loglevel=error
 
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt

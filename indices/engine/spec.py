@@ -11,11 +11,17 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from indices.engine.expressions import ExpressionError, parse_expression
+from indices.engine.settings import IMPUTATIONS, NORMALISATION_RANGES, WEIGHTINGS, EngineSettings, UncertaintySettings
+
 SCHEMA = "ccfi-methodology/1"
 AGGREGATIONS = ("arithmetic", "geometric", "harmonic")
 NORMALISATIONS = ("minmax", "zscore", "goalposts", "target", "ratio_best", "ratio_mean", "rank", "percentile_rank")
 LANGS = ("zh-hans", "en")
 BOUND_FIELDS = ("hard_min", "hard_max", "soft_min", "soft_max", "yoy_tolerance_pct")
+SEVERITIES = ("error", "warning", "info")
+TOLERANCE_KINDS = ("relative", "absolute")
+CHECKS = ("soft_bounds", "year_on_year", "unit_slip")
 MAX_DECIMALS = 10
 
 
@@ -85,6 +91,29 @@ class NodeSpec:
 
 
 @dataclass(frozen=True)
+class RuleSpec:
+    """A cross-field rule: the target's value must match the expression within the tolerance."""
+
+    code: str
+    name_zh: str  # what the filer reads when the rule flags a value
+    name_en: str
+    target: str
+    expression: str
+    tolerance_kind: str = "relative"  # relative: |value − expected| ≤ tolerance × |expected|
+    tolerance: float = 0.01
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class CheckSeverities:
+    """How the built-in checks grade a value (hard bounds and completeness are always errors)."""
+
+    soft_bounds: str = "warning"
+    year_on_year: str = "warning"
+    unit_slip: str = "warning"
+
+
+@dataclass(frozen=True)
 class MethodologySpec:
     code: str
     version: str
@@ -93,6 +122,9 @@ class MethodologySpec:
     title_en: str = ""
     notes: str = ""
     context_variables: tuple[ContextVariableSpec, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    checks: CheckSeverities = CheckSeverities()
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     def walk(self):
         """Yield (path, parent code, node or indicator) depth first, root first."""
@@ -164,6 +196,23 @@ def publish_problems(spec: MethodologySpec) -> list[Problem]:
                                     {"code": item.code}))
     if not spec.indicators():
         problems.append(Problem("tree", N_("the tree has no indicators")))
+    variables = {item.code for item in [*spec.indicators(), *spec.context_variables]}
+    for index, rule in enumerate(spec.rules):
+        path = f"rules[{index}]"
+        if rule.code in seen:
+            problems.append(Problem(f"{path}.code", N_("code %(code)s is used twice (also at %(other)s)"),
+                                    {"code": rule.code, "other": seen[rule.code]}))
+        seen.setdefault(rule.code, path)
+        if rule.target not in variables:
+            problems.append(Problem(f"{path}.target", N_("%(code)s is not an indicator or context variable"),
+                                    {"code": rule.target}))
+        try:
+            expression = parse_expression(rule.expression)
+        except ExpressionError:
+            continue  # the reader has reported it
+        for code in sorted(set(expression.current + expression.previous) - variables):
+            problems.append(Problem(f"{path}.expression", N_("%(code)s is not an indicator or context variable"),
+                                    {"code": code}))
     return problems
 
 
@@ -183,7 +232,46 @@ def to_document(spec: MethodologySpec) -> dict[str, Any]:
         "notes": spec.notes,
         "tree": _node_document(spec.root),
         "context_variables": [_variable_document(variable) for variable in spec.context_variables],
+        "rules": [
+            {
+                "code": rule.code,
+                "name": {"zh-hans": rule.name_zh, "en": rule.name_en},
+                "target": rule.target,
+                "expression": rule.expression,
+                "tolerance": {"kind": rule.tolerance_kind, "value": _number(rule.tolerance)},
+                "severity": rule.severity,
+            }
+            for rule in spec.rules
+        ],
+        "checks": {name: getattr(spec.checks, name) for name in CHECKS},
+        "engine": engine_document(spec.engine),
     }
+
+
+def engine_document(engine: EngineSettings) -> dict[str, Any]:
+    document = engine.to_document()
+    for key in ("availability_threshold", "outlier_skew", "outlier_kurtosis"):
+        document[key] = _number(document[key])
+    document["normalisation_range"] = [_number(bound) for bound in document["normalisation_range"]]
+    document["uncertainty"]["weight_noise"] = _number(document["uncertainty"]["weight_noise"])
+    return document
+
+
+def engine_from_document(document: Any) -> EngineSettings:
+    """The engine section alone (the Django layer stores it apart from the tree)."""
+    reader = _Reader()
+    engine = reader.engine(document, "engine")
+    if reader.problems:
+        raise DocumentError(reader.problems)
+    return engine
+
+
+def checks_from_document(document: Any) -> CheckSeverities:
+    reader = _Reader()
+    checks = reader.checks(document, "checks")
+    if reader.problems:
+        raise DocumentError(reader.problems)
+    return checks
 
 
 def _node_document(node: NodeSpec | IndicatorSpec) -> dict[str, Any]:
@@ -299,7 +387,7 @@ class _Reader:
 
     def methodology(self, document) -> MethodologySpec:
         keys = ("schema", "code", "version", "title", "notes", "tree", "context_variables")
-        document = self.obj(document, "", keys)
+        document = self.obj(document, "", keys, ("rules", "checks", "engine"))
         if document.get("schema", SCHEMA) != SCHEMA:
             self.fail("schema", N_("must be %(schema)s"), schema=SCHEMA)
         title_zh, title_en = self.bilingual(document.get("title", {"zh-hans": "", "en": ""}), "title", max_length=200)
@@ -319,7 +407,123 @@ class _Reader:
             root=root if isinstance(root, NodeSpec) else NodeSpec(code="", name_zh="", name_en=""),
             context_variables=tuple(self.variable(item, f"context_variables[{index}]")
                                     for index, item in enumerate(variables)),
+            rules=tuple(self.rule(item, f"rules[{index}]") for index, item in enumerate(self.list(document, "rules"))),
+            checks=self.checks(document.get("checks", {}), "checks"),
+            engine=self.engine(document.get("engine", {}), "engine"),
         )
+
+    def list(self, document: dict, key: str) -> list:
+        value = document.get(key, [])
+        if not isinstance(value, list):
+            self.fail(key, N_("must be a list"))
+            return []
+        return value
+
+    def choice(self, value, path, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            self.fail(path, N_("must be one of %(choices)s"), choices=", ".join(choices))
+            return choices[0]
+        return value
+
+    def whole(self, value, path, *, minimum: int, maximum: int) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+            self.fail(path, N_("must be a whole number from %(min)s to %(max)s"), min=minimum, max=maximum)
+            return minimum
+        return value
+
+    def share(self, value, path) -> float:
+        number = self.number(value, path)
+        if number is not None and not 0 <= number <= 1:
+            self.fail(path, N_("must be between 0 and 1"))
+        return number if number is not None else 0.0
+
+    def rule(self, value, path) -> RuleSpec:
+        value = self.obj(value, path, ("code", "name", "target", "expression", "tolerance", "severity"))
+        name_zh, name_en = self.bilingual(value.get("name"), f"{path}.name", blank=False, max_length=200)
+        expression = self.text(value.get("expression", ""), f"{path}.expression", blank=False, max_length=500)
+        if expression:
+            try:
+                parse_expression(expression)
+            except ExpressionError as error:
+                self.fail(f"{path}.expression", N_("is not a valid expression (%(error)s)"), error=str(error))
+        tolerance = self.obj(value.get("tolerance", {}), f"{path}.tolerance", ("kind", "value"))
+        amount = self.number(tolerance.get("value"), f"{path}.tolerance.value")
+        if amount is not None and amount <= 0:
+            self.fail(f"{path}.tolerance.value", N_("must be greater than zero"))
+        return RuleSpec(
+            code=self.code(value.get("code", ""), f"{path}.code"),
+            name_zh=name_zh,
+            name_en=name_en,
+            target=self.code(value.get("target", ""), f"{path}.target"),
+            expression=expression,
+            tolerance_kind=self.choice(tolerance.get("kind"), f"{path}.tolerance.kind", TOLERANCE_KINDS),
+            tolerance=amount or 0.0,
+            severity=self.choice(value.get("severity"), f"{path}.severity", SEVERITIES),
+        )
+
+    def checks(self, value, path) -> CheckSeverities:
+        value = self.obj(value, path, (), CHECKS)
+        return CheckSeverities(**{
+            name: self.choice(value[name], f"{path}.{name}", SEVERITIES)
+            for name in CHECKS if name in value
+        })
+
+    def engine(self, value, path) -> EngineSettings:
+        keys = ("availability_threshold", "imputation", "outlier_treatment", "outlier_skew", "outlier_kurtosis",
+                "winsorise_max", "normalisation_range", "weighting", "reference_year", "uncertainty")
+        value = self.obj(value, path, (), keys)
+        defaults = EngineSettings()
+        settings = {}
+        if "availability_threshold" in value:
+            settings["availability_threshold"] = self.share(value["availability_threshold"],
+                                                            f"{path}.availability_threshold")
+        if "imputation" in value:
+            settings["imputation"] = self.choice(value["imputation"], f"{path}.imputation", IMPUTATIONS)
+        if "outlier_treatment" in value:
+            if not isinstance(value["outlier_treatment"], bool):
+                self.fail(f"{path}.outlier_treatment", N_("must be true or false"))
+            settings["outlier_treatment"] = value["outlier_treatment"] is True
+        for key in ("outlier_skew", "outlier_kurtosis"):
+            if key in value:
+                settings[key] = self.number(value[key], f"{path}.{key}") or getattr(defaults, key)
+        if "winsorise_max" in value:
+            settings["winsorise_max"] = self.whole(value["winsorise_max"], f"{path}.winsorise_max",
+                                                   minimum=0, maximum=100)
+        if "normalisation_range" in value:
+            bounds = value["normalisation_range"]
+            allowed = [list(map(_number, pair)) for pair in NORMALISATION_RANGES]
+            if bounds not in allowed:
+                self.fail(f"{path}.normalisation_range", N_("must be one of %(choices)s"),
+                          choices=", ".join(json.dumps(pair) for pair in allowed))
+            else:
+                settings["normalisation_range"] = (float(bounds[0]), float(bounds[1]))
+        if "weighting" in value:
+            settings["weighting"] = self.choice(value["weighting"], f"{path}.weighting", WEIGHTINGS)
+        if value.get("reference_year") is not None:
+            settings["reference_year"] = self.whole(value["reference_year"], f"{path}.reference_year",
+                                                    minimum=2000, maximum=2100)
+        if "uncertainty" in value:
+            settings["uncertainty"] = self.uncertainty(value["uncertainty"], f"{path}.uncertainty")
+        return EngineSettings(**settings)
+
+    def uncertainty(self, value, path) -> UncertaintySettings:
+        keys = ("samples", "seed", "weight_noise", "normalisations", "aggregations")
+        value = self.obj(value, path, (), keys)
+        settings = {}
+        if "samples" in value:
+            settings["samples"] = self.whole(value["samples"], f"{path}.samples", minimum=1, maximum=100_000)
+        if "seed" in value:
+            settings["seed"] = self.whole(value["seed"], f"{path}.seed", minimum=0, maximum=2**32 - 1)
+        if "weight_noise" in value:
+            settings["weight_noise"] = self.share(value["weight_noise"], f"{path}.weight_noise")
+        for key, choices in (("normalisations", NORMALISATIONS), ("aggregations", AGGREGATIONS)):
+            if key in value:
+                methods = self.list(value, key) if isinstance(value, dict) else []
+                if not methods:
+                    self.fail(f"{path}.{key}", N_("must name at least one method"))
+                settings[key] = tuple(self.choice(method, f"{path}.{key}[{index}]", choices)
+                                      for index, method in enumerate(methods))
+        return UncertaintySettings(**settings)
 
     def tree_item(self, value, path) -> NodeSpec | IndicatorSpec | None:
         if not isinstance(value, dict):
@@ -461,6 +665,21 @@ def _flatten(spec: MethodologySpec) -> dict[str, tuple[str, dict]]:
         values = {f.name: getattr(variable, f.name) for f in fields(variable) if f.name != "bounds"}
         values.update({name: getattr(variable.bounds, name) for name in BOUND_FIELDS})
         flat[variable.code] = ("context", values)
+    for rule in spec.rules:
+        flat[f"rule:{rule.code}"] = ("rule", {f.name: getattr(rule, f.name) for f in fields(rule)})
+    settings = {f"checks.{name}": getattr(spec.checks, name) for name in CHECKS}
+    settings.update(_dotted("engine", engine_document(spec.engine)))
+    flat["settings"] = ("settings", {"name_zh": "", **settings})
+    return flat
+
+
+def _dotted(prefix: str, document: dict) -> dict[str, Any]:
+    flat = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update(_dotted(f"{prefix}.{key}", value))
+        else:
+            flat[f"{prefix}.{key}"] = value
     return flat
 
 

@@ -59,6 +59,8 @@ def unchanged_post_data(response) -> dict:
             value = field.value()
             if value is not None and value is not False:
                 data[field.html_name] = "on" if value is True else value
+                if field.field.show_hidden_initial:  # fields with a callable default, e.g. JSONField(default=dict)
+                    data[field.html_initial_name] = data[field.html_name]
     return data
 
 

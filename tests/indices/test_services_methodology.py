@@ -143,3 +143,20 @@ def test_the_audit_trail_stores_a_language_neutral_name(draft_methodology, metho
     with translation.override("zh-hans"):
         methodology_publish(version=draft_methodology, actor=methodologist)
     assert AuditEvent.objects.get(event_type="methodology.publish").object_repr == "TEST 1.0 (Published)"
+
+
+def test_a_version_with_bad_engine_settings_does_not_validate(draft_methodology):
+    draft_methodology.engine_settings = {"weighting": "by feel"}
+    with pytest.raises(ValidationError) as error:
+        draft_methodology.full_clean()
+    assert error.value.message_dict["engine_settings"] == [
+        "engine.weighting: 必须是以下之一：explicit, equal, entropy"]
+
+
+def test_rules_are_cloned_with_the_version(methodologist):
+    from reporting.demo import demo_methodology_path
+
+    version = methodology_import(text=demo_methodology_path().read_text(encoding="utf-8"), actor=methodologist)
+    clone = methodology_clone(version=version, actor=methodologist, new_version="2025.2")
+    assert list(clone.rules.values_list("code", "target", "severity")) == [
+        ("R-M2.3", "M2.3", "warning"), ("R-M2.2", "M2.2", "warning")]

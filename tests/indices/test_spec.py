@@ -81,3 +81,48 @@ def test_diff_reports_added_removed_and_changed(small_document):
     assert set(changes) == {("A.1", "changed"), ("A.3", "added"), ("A.2", "removed")}
     assert {(change.field, change.old, change.new) for change in changes["A.1", "changed"].changes} == {
         ("weight", 1.0, 2.0), ("hard_max", 1000.0, 900.0)}
+
+
+def test_rules_checks_and_engine_round_trip(small_document):
+    small_document["rules"] = [{
+        "code": "R1", "name": {"zh-hans": "甲乙之和", "en": "A.1 is twice B.1"}, "target": "A.1",
+        "expression": "{B.1} * 2", "tolerance": {"kind": "absolute", "value": 0.5}, "severity": "error"}]
+    small_document["checks"] = {"unit_slip": "info"}
+    small_document["engine"] = {"imputation": "group_median", "normalisation_range": [1, 100],
+                                "uncertainty": {"samples": 200, "aggregations": ["geometric"]}}
+    parsed = spec.from_document(small_document)
+    assert parsed.rules[0].tolerance == 0.5
+    assert parsed.checks.unit_slip == "info"
+    assert parsed.checks.soft_bounds == "warning"
+    assert parsed.engine.normalisation_range == (1.0, 100.0)
+    assert parsed.engine.uncertainty.samples == 200
+    assert parsed.engine.uncertainty.aggregations == ("geometric",)
+    assert spec.loads(spec.dumps(parsed)) == parsed
+
+
+def test_bad_rules_and_settings_name_their_fields(small_document):
+    small_document["rules"] = [
+        {"code": "R1", "name": {"zh-hans": "规则", "en": "Rule"}, "target": "X.9", "expression": "{A.1} + {Q}",
+         "tolerance": {"kind": "relative", "value": 0}, "severity": "fatal"},
+        {"code": "R2", "name": {"zh-hans": "规则", "en": "Rule"}, "target": "A.1", "expression": "open('x')",
+         "tolerance": {"kind": "ratio", "value": 1}, "severity": "info"},
+    ]
+    small_document["engine"] = {"imputation": "magic", "normalisation_range": [0, 10], "colour": "red"}
+    with pytest.raises(spec.DocumentError) as error:
+        spec.from_document(small_document)
+    paths = {problem.path for problem in error.value.problems}
+    assert paths == {
+        "rules[0].tolerance.value", "rules[0].severity", "rules[0].target", "rules[0].expression",
+        "rules[1].expression", "rules[1].tolerance.kind",
+        "engine.imputation", "engine.normalisation_range", "engine.colour",
+    }
+
+
+def test_diff_reports_rule_and_setting_changes(small_document):
+    old = spec.from_document(small_document)
+    small_document["engine"] = {"weighting": "entropy"}
+    small_document["checks"] = {"soft_bounds": "error"}
+    new = spec.from_document(small_document)
+    settings = next(item for item in spec.diff(old, new) if item.kind == "settings")
+    assert {(change.field, change.old, change.new) for change in settings.changes} == {
+        ("engine.weighting", "explicit", "entropy"), ("checks.soft_bounds", "warning", "error")}
