@@ -26,11 +26,13 @@ from django.utils.translation import gettext_lazy as _
 
 from indices.engine.spec import BOUND_FIELDS, ItemDiff
 from indices.models import (
+    IndexRun,
     Indicator,
     MethodologyFrozenError,
     MethodologyNode,
     MethodologyState,
     MethodologyVersion,
+    Score,
     ValidationRule,
 )
 from indices.selectors import methodology_diff, methodology_document, methodology_next_free_label
@@ -40,6 +42,7 @@ from indices.services import (
     methodology_publish_problems,
     methodology_retire,
 )
+from reporting.admin import ReadOnlyAdminMixin
 from reporting.services import audit_record, client_ip
 
 NOTHING_CHANGED_MESSAGE = _("Nothing was changed.")
@@ -633,3 +636,23 @@ class ValidationRuleAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("version",) if obj is not None else ()
+
+
+# Runs and scores are written by the index services only (computed, then published by a
+# methodologist on the site), so the admin shows them and changes none of them.
+
+@admin.register(IndexRun)
+class IndexRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("period", "methodology", "state", "is_provisional", "units", "created_at", "published_at")
+    list_filter = ("state", "is_provisional", "period", "methodology")
+    search_fields = ("input_hash",)
+    list_select_related = ("period", "methodology")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Score)
+class ScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("run", "city", "code", "level", "value", "rank", "rank_p05", "rank_p95", "imputed")
+    list_filter = ("level", "imputed", "run__period")
+    search_fields = ("code", "city__name_zh", "city__name_en")
+    list_select_related = ("run__period", "run__methodology", "city")

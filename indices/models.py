@@ -327,3 +327,80 @@ class ValidationRule(VersionPart):
             errors["tolerance"] = [_("The tolerance must be greater than zero.")]
         if errors:
             raise ValidationError(errors)
+
+
+class RunState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class IndexRun(models.Model):
+    """One computation of the index for a period: its inputs (by hash), settings, timings and outcome.
+
+    A run is keyed by the hash of everything it reads (values, methodology document, engine version),
+    so a retried or duplicated task finds the run it would have made instead of making another.
+    """
+
+    period = models.ForeignKey(
+        "reporting.ReportingPeriod", verbose_name=_("reporting period"), on_delete=models.PROTECT, related_name="runs"
+    )
+    methodology = models.ForeignKey(
+        MethodologyVersion, verbose_name=_("methodology version"), on_delete=models.PROTECT, related_name="runs"
+    )
+    input_hash = models.CharField(_("input hash"), max_length=64, unique=True)
+    engine_version = models.CharField(_("engine version"), max_length=20)
+    state = models.CharField(_("state"), max_length=10, choices=RunState.choices, default=RunState.RUNNING)
+    is_provisional = models.BooleanField(
+        _("provisional"), default=True, help_text=_("Not every city's return was approved when it ran.")
+    )
+    units = models.PositiveSmallIntegerField(_("cities included"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
+    diagnostics = models.JSONField(_("diagnostics"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("index run")
+        verbose_name_plural = _("index runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period"], condition=models.Q(published_at__isnull=False),
+                                    name="index_run_one_published_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} · {self.methodology.code} {self.methodology.version} · {self.input_hash[:12]}"
+
+
+class Score(models.Model):
+    """One city's score and rank on one node of the tree (leaves: the normalised indicator)."""
+
+    run = models.ForeignKey(IndexRun, verbose_name=_("index run"), on_delete=models.CASCADE, related_name="scores")
+    city = models.ForeignKey("reporting.City", verbose_name=_("city"), on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=30)
+    level = models.PositiveSmallIntegerField(_("level"), help_text=_("0 is the index, then dimensions, groups, ..."))
+    value = models.FloatField(_("score"), null=True, blank=True)
+    rank = models.PositiveSmallIntegerField(_("rank"), null=True, blank=True)
+    rank_p05 = models.FloatField(_("rank, 5th percentile"), null=True, blank=True)
+    rank_median = models.FloatField(_("rank, median"), null=True, blank=True)
+    rank_p95 = models.FloatField(_("rank, 95th percentile"), null=True, blank=True)
+    imputed = models.BooleanField(_("imputed"), default=False)
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        ordering = ["run", "level", "code", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "city", "code"], name="score_unique_city_code"),
+        ]
+        indexes = [models.Index(fields=["run", "code", "rank"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.value} (#{self.rank})"
