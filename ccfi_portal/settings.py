@@ -124,6 +124,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# UPLOADS (reporting: evidence files and spreadsheet imports; see reporting/uploads.py)
+REPORTING_EVIDENCE_MAX_BYTES = env.int("REPORTING_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+REPORTING_IMPORT_MAX_BYTES = env.int("REPORTING_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+REPORTING_IMPORT_MAX_ROWS = env.int("REPORTING_IMPORT_MAX_ROWS", default=20_000)
+# An XLSX is a zip: its parts and unpacked size are checked before it is parsed (zip bombs).
+REPORTING_XLSX_MAX_PARTS = env.int("REPORTING_XLSX_MAX_PARTS", default=200)
+REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES", default=50 * 1024 * 1024)
+
 # EMAIL
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ccfi-portal@localhost")

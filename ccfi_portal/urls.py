@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("reporting.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("reporting.api.urls")),
     path("api/v1/", include("indices.api.urls")),

@@ -8,7 +8,21 @@ from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.utils.translation import gettext_lazy as _
 
-from reporting.models import AuditEvent, City, IndicatorReturn, ReportingPeriod, ReturnValue, User
+from reporting.models import (
+    AuditEvent,
+    City,
+    EvidenceFile,
+    ImportReport,
+    IndicatorReturn,
+    PeriodExtension,
+    ReportingPeriod,
+    ReturnSnapshot,
+    ReturnValue,
+    ReviewComment,
+    User,
+    ValueChange,
+    ValueFlag,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -63,7 +77,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(admin.ModelAdmin):
-    list_display = ("data_year", "opens_on", "due_on", "state", "methodology")
+    list_display = ("data_year", "opens_on", "due_on", "locks_on", "state", "methodology")
     list_filter = ("state", "methodology")
     search_fields = ("data_year",)
     list_select_related = ("methodology",)
@@ -107,3 +121,57 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("object_repr", "actor__username")
     list_select_related = ("actor",)
     date_hierarchy = "occurred_at"
+
+
+# The filing and review records: written by the reporting services only (each with its audit
+# event), so the admin shows them and changes none of them.
+
+@admin.register(PeriodExtension)
+class PeriodExtensionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("period", "city", "until", "granted_by", "granted_at")
+    list_filter = ("period",)
+    list_select_related = ("period", "city", "granted_by")
+
+
+@admin.register(ValueFlag)
+class ValueFlagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("value", "check_code", "severity", "decision", "decided_by")
+    list_filter = ("severity", "decision", "check_code")
+    list_select_related = ("value__indicator", "decided_by")
+
+
+@admin.register(ReviewComment)
+class ReviewCommentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("indicator_return", "indicator", "reason_code", "author", "created_at")
+    list_filter = ("reason_code",)
+    list_select_related = ("indicator_return__city", "indicator_return__period", "indicator", "author")
+
+
+@admin.register(ReturnSnapshot)
+class ReturnSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("indicator_return", "number", "taken_at", "taken_by")
+    list_select_related = ("indicator_return__city", "indicator_return__period", "taken_by")
+
+
+@admin.register(ValueChange)
+class ValueChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("changed_at", "indicator_return", "indicator", "field", "old", "new", "actor", "channel")
+    list_filter = ("channel", "field")
+    search_fields = ("indicator__code", "actor__username")
+    list_select_related = ("indicator_return__city", "indicator_return__period", "indicator", "actor")
+
+
+@admin.register(EvidenceFile)
+class EvidenceFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("original_name", "indicator_return", "indicator", "content_type", "size", "uploaded_by",
+                    "uploaded_at")
+    list_select_related = ("indicator_return__city", "indicator_return__period", "indicator", "uploaded_by")
+    exclude = ("file",)  # downloads go through the portal, which checks who may see the return
+
+
+@admin.register(ImportReport)
+class ImportReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("original_name", "period", "city", "actor", "state", "created_at")
+    list_filter = ("state", "period")
+    list_select_related = ("period", "city", "actor")
+    exclude = ("file", "rows")

@@ -1,4 +1,7 @@
 """Cities, the people who file for them, reporting periods, returns and the audit trail."""
+import uuid
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -62,7 +65,14 @@ class PeriodState(models.TextChoices):
 class ReportingPeriod(models.Model):
     data_year = models.PositiveSmallIntegerField(_("data year"), unique=True)
     opens_on = models.DateField(_("opening date"))
-    due_on = models.DateField(_("deadline"))
+    due_on = models.DateField(
+        _("due date"), help_text=_("A return first submitted on or before this date is on time; later is late.")
+    )
+    locks_on = models.DateField(
+        _("lock date"), null=True, blank=True,
+        help_text=_("After this date filers can no longer edit, unless a reviewer grants their city an extension. "
+                    "Empty: no lock before the period is closed."),
+    )
     state = models.CharField(_("state"), max_length=10, choices=PeriodState.choices, default=PeriodState.OPEN)
     methodology = models.ForeignKey(
         "indices.MethodologyVersion", verbose_name=_("methodology version"), on_delete=models.PROTECT,
@@ -80,6 +90,8 @@ class ReportingPeriod(models.Model):
     def clean(self):
         if self.opens_on and self.due_on and self.due_on < self.opens_on:
             raise ValidationError({"due_on": _("The deadline cannot be before the opening date.")})
+        if self.due_on and self.locks_on and self.locks_on < self.due_on:
+            raise ValidationError({"locks_on": _("The lock date cannot be before the due date.")})
         if self.data_year and self.opens_on and self.opens_on.year <= self.data_year:
             raise ValidationError({"opens_on": _("A period opens after the end of its data year.")})
         if self.methodology_id and self.methodology.is_draft:
@@ -87,11 +99,40 @@ class ReportingPeriod(models.Model):
                                                     "not a draft.")})
 
 
+class PeriodExtension(models.Model):
+    """A reviewer lets one city's filers keep editing after the period's lock date, until a given date."""
+
+    period = models.ForeignKey(
+        ReportingPeriod, verbose_name=_("reporting period"), on_delete=models.PROTECT, related_name="extensions"
+    )
+    city = models.ForeignKey(City, verbose_name=_("city"), on_delete=models.PROTECT, related_name="extensions")
+    until = models.DateField(_("extended until"))
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("granted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+        ordering = ["period", "city", "-until"]
+
+    def __str__(self) -> str:
+        return f"{self.city.name_zh} {self.period.data_year} → {self.until:%Y-%m-%d}"
+
+
 class ReturnState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
     RETURNED = "returned", _("Returned for revision")
     APPROVED = "approved", _("Approved")
+    SUPERSEDED = "superseded", _("Superseded by an amendment")
+
+
+# States in which the filer works on the revision; at most one such revision per city and period.
+OPEN_STATES = (ReturnState.DRAFT, ReturnState.SUBMITTED, ReturnState.RETURNED)
+EDITABLE_STATES = (ReturnState.DRAFT, ReturnState.RETURNED)
 
 
 class ObservationStatus(models.TextChoices):
@@ -109,6 +150,19 @@ class IndicatorReturn(models.Model):
     )
     revision = models.PositiveSmallIntegerField(_("revision"), default=1)
     state = models.CharField(_("state"), max_length=10, choices=ReturnState.choices, default=ReturnState.DRAFT)
+    amends = models.ForeignKey(
+        "self", verbose_name=_("amends"), null=True, blank=True, on_delete=models.PROTECT, related_name="amendments",
+        help_text=_("The approved revision this amendment will replace once it is approved."),
+    )
+    amendment_reason = models.TextField(_("reason for the amendment"), blank=True)
+    edit_version = models.PositiveIntegerField(
+        _("edit version"), default=1,
+        help_text=_("Counts saves that changed something, so that a save from a stale form is refused."),
+    )
+    submission_count = models.PositiveSmallIntegerField(_("submissions"), default=0)
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
     is_illustrative = models.BooleanField(
         _("illustrative data"), default=False, help_text=_("Synthetic demo values, not official statistics.")
     )
@@ -123,10 +177,17 @@ class IndicatorReturn(models.Model):
         ordering = ["period", "city", "revision"]
         constraints = [
             models.UniqueConstraint(fields=["city", "period", "revision"], name="return_unique_revision"),
+            # The revision in force: an amendment replaces it only when the amendment is approved.
+            models.UniqueConstraint(fields=["city", "period"], condition=models.Q(state="approved"),
+                                    name="return_one_approved_revision"),
         ]
 
     def __str__(self) -> str:
         return f"{self.city.name_zh} {self.period.data_year} r{self.revision}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
 
 
 class ReturnValue(models.Model):
@@ -153,6 +214,254 @@ class ReturnValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} = {self.value}"
+
+
+class AppendOnlyModel(models.Model):
+    """Rows written once by the application and never changed or deleted."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Audit records cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit records cannot be deleted."))
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("Error")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Information")
+
+
+class ExplanationDecision(models.TextChoices):
+    PENDING = "pending", _("Awaiting review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ValueFlag(models.Model):
+    """A warning or note the validation service raised on a stored value.
+
+    Flags are refreshed whenever the return's values change; the message is stored as an
+    untranslated template with its parameters so that each reader sees it in their language.
+    """
+
+    value = models.ForeignKey(ReturnValue, verbose_name=_("value"), on_delete=models.CASCADE, related_name="flags")
+    check_code = models.CharField(_("check"), max_length=60)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    message = models.TextField(_("message"))
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
+    decision = models.CharField(
+        _("decision on the explanation"), max_length=10, choices=ExplanationDecision.choices,
+        default=ExplanationDecision.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("value flag")
+        verbose_name_plural = _("value flags")
+        ordering = ["value", "check_code"]
+        constraints = [models.UniqueConstraint(fields=["value", "check_code"], name="value_flag_unique_check")]
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.check_code} ({self.severity})"
+
+    def render(self) -> str:
+        from reporting.validation import render_message
+
+        return render_message(self.message, self.params)
+
+
+class ReasonCode(models.TextChoices):
+    WRONG_UNIT = "wrong_unit", _("Wrong unit or scale")
+    NO_EVIDENCE = "no_evidence", _("No supporting evidence")
+    INCONSISTENT_LAST_YEAR = "inconsistent_last_year", _("Inconsistent with last year")
+    INCONSISTENT_PEERS = "inconsistent_peers", _("Out of line with other cities")
+    INCONSISTENT_RULE = "inconsistent_rule", _("Inconsistent with related values")
+    SOURCE_MISSING = "source_missing", _("Source not stated or not verifiable")
+    EXPLANATION_INSUFFICIENT = "explanation_insufficient", _("Explanation insufficient")
+    OTHER = "other", _("Other")
+
+
+class ReviewComment(models.Model):
+    """A reviewer's comment on one value (or on the whole return), with a reason code."""
+
+    indicator_return = models.ForeignKey(
+        IndicatorReturn, verbose_name=_("return"), on_delete=models.CASCADE, related_name="comments"
+    )
+    indicator = models.ForeignKey(
+        "indices.Indicator", verbose_name=_("indicator"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("Empty for a comment on the whole return."),
+    )
+    reason_code = models.CharField(_("reason"), max_length=30, choices=ReasonCode.choices)
+    text = models.TextField(_("comment"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+                               related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submission_round = models.PositiveSmallIntegerField(
+        _("submission"), help_text=_("Which submission of the return the comment was made on.")
+    )
+
+    class Meta:
+        verbose_name = _("review comment")
+        verbose_name_plural = _("review comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_return} {self.indicator.code if self.indicator else '—'}: {self.text[:40]}"
+
+
+class ReturnSnapshot(models.Model):
+    """The values of a revision as submitted, for the diff a reviewer sees at the next submission."""
+
+    indicator_return = models.ForeignKey(
+        IndicatorReturn, verbose_name=_("return"), on_delete=models.CASCADE, related_name="snapshots"
+    )
+    number = models.PositiveSmallIntegerField(_("submission"))
+    taken_at = models.DateTimeField(_("taken at"), auto_now_add=True)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    values = models.JSONField(_("values"), default=dict)
+
+    class Meta:
+        verbose_name = _("submission snapshot")
+        verbose_name_plural = _("submission snapshots")
+        ordering = ["indicator_return", "number"]
+        constraints = [models.UniqueConstraint(fields=["indicator_return", "number"], name="snapshot_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_return} #{self.number}"
+
+
+class Channel(models.TextChoices):
+    FORM = "form", _("Form")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    ADMIN = "admin", _("Administration")
+
+
+class ValueChange(AppendOnlyModel):
+    """One actual change of one field of one value: old → new, who, when, through which channel."""
+
+    indicator_return = models.ForeignKey(
+        IndicatorReturn, verbose_name=_("return"), on_delete=models.PROTECT, related_name="value_changes"
+    )
+    indicator = models.ForeignKey("indices.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT,
+                                  related_name="+")
+    field = models.CharField(_("field"), max_length=30)
+    old = models.TextField(_("old"), blank=True)
+    new = models.TextField(_("new"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    edit_version = models.PositiveIntegerField(_("edit version"), help_text=_("The return's version after the save."))
+
+    class Meta:
+        verbose_name = _("value change")
+        verbose_name_plural = _("value changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["indicator_return", "edit_version"])]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.field}: {self.old} → {self.new}"
+
+
+def _random_name(folder: str, filename: str) -> str:
+    """Stored files get a random name; the name the user gave is kept in the row, not on disk."""
+    suffix = PurePosixPath(filename).suffix.lower()[:8]
+    return f"{folder}/{uuid.uuid4().hex}{suffix}"
+
+
+def evidence_upload_to(instance, filename: str) -> str:
+    return _random_name("evidence", filename)
+
+
+def import_upload_to(instance, filename: str) -> str:
+    return _random_name("imports", filename)
+
+
+class EvidenceFile(models.Model):
+    """A supporting document for a return or for one of its values."""
+
+    indicator_return = models.ForeignKey(
+        IndicatorReturn, verbose_name=_("return"), on_delete=models.PROTECT, related_name="evidence"
+    )
+    indicator = models.ForeignKey(
+        "indices.Indicator", verbose_name=_("indicator"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("Empty for evidence about the whole return."),
+    )
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["indicator_return", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ImportState(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed, not applied")
+    REFUSED = "refused", _("Refused: the file has errors")
+    APPLIED = "applied", _("Applied")
+    STALE = "stale", _("Not applied: the return changed after the preview")
+
+
+class ImportReport(models.Model):
+    """An uploaded file, the outcome of every row of its preview, and whether it was applied."""
+
+    period = models.ForeignKey(
+        ReportingPeriod, verbose_name=_("reporting period"), on_delete=models.PROTECT, related_name="imports"
+    )
+    city = models.ForeignKey(
+        City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="imports",
+        help_text=_("The city of a filer's import; empty for a file covering several cities."),
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+                              related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    file = models.FileField(_("file"), upload_to=import_upload_to, max_length=200)
+    file_format = models.CharField(_("format"), max_length=10)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=ImportState.choices)
+    cells = models.JSONField(
+        _("cells as read"), default=dict, blank=True,
+        help_text=_("The file's headers and rows as parsed at the preview; confirming applies exactly these."),
+    )
+    rows = models.JSONField(_("rows"), default=list)
+    summary = models.JSONField(_("summary"), default=dict)
+    return_versions = models.JSONField(
+        _("return versions at preview"), default=dict,
+        help_text=_("Each return's edit version when the preview ran; confirming needs the same versions."),
+    )
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import report")
+        verbose_name_plural = _("import reports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
 
 
 class AuditEvent(models.Model):

@@ -1,7 +1,36 @@
 """Selectors of the reporting app: functions that read."""
-from django.db.models import Count, Q, QuerySet
+from __future__ import annotations
 
-from reporting.models import City, IndicatorReturn, ReportingPeriod, ReturnState
+import datetime
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from indices.engine.spec import MethodologySpec, NodeSpec
+from indices.models import Indicator, MethodologyVersion
+from indices.selectors import methodology_spec
+from reporting.models import (
+    OPEN_STATES,
+    AuditEvent,
+    City,
+    EvidenceFile,
+    ImportReport,
+    IndicatorReturn,
+    PeriodExtension,
+    PeriodState,
+    ReportingPeriod,
+    ReturnSnapshot,
+    ReturnState,
+    ReturnValue,
+    ReviewComment,
+    Role,
+    ValueChange,
+    ValueFlag,
+)
 
 
 def period_overview_list() -> QuerySet[ReportingPeriod]:
@@ -16,6 +45,26 @@ def city_list() -> QuerySet[City]:
     return City.objects.all()
 
 
+# Who may do what.
+
+def user_is_reviewer(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.REVIEWER)))
+
+
+def user_is_filer(user) -> bool:
+    return bool(user.is_authenticated and user.city_id and user.has_role(Role.FILER))
+
+
+def user_may_edit_values(user, indicator_return: IndicatorReturn) -> bool:
+    """Only the city's own filers enter values; reviewers never do. A superuser (the system
+    administrator) may load values for any city, e.g. a migration of historical returns by import."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return user.city_id == indicator_return.city_id and user.has_role(Role.FILER)
+
+
 def returns_visible_to(*, user) -> QuerySet[IndicatorReturn]:
     """The returns a user may see: a filer those of its city, secretariat staff all, others none."""
     returns = IndicatorReturn.objects.select_related("city", "period")
@@ -26,3 +75,382 @@ def returns_visible_to(*, user) -> QuerySet[IndicatorReturn]:
     if user.city_id:
         return returns.filter(city_id=user.city_id)
     return returns.none()
+
+
+def imports_visible_to(*, user) -> QuerySet[ImportReport]:
+    reports = ImportReport.objects.select_related("period", "city", "actor")
+    if not user.is_authenticated:
+        return reports.none()
+    if user.is_superuser or user.has_perm("reporting.view_indicatorreturn"):
+        return reports
+    if user.city_id:
+        return reports.filter(city_id=user.city_id)
+    return reports.none()
+
+
+def evidence_visible_to(*, user) -> QuerySet[EvidenceFile]:
+    return EvidenceFile.objects.select_related("indicator_return").filter(
+        indicator_return__in=returns_visible_to(user=user))
+
+
+# Deadlines.
+
+def local_today() -> datetime.date:
+    return timezone.localdate()
+
+
+def extension_until(*, period: ReportingPeriod, city_id: int) -> datetime.date | None:
+    return PeriodExtension.objects.filter(period=period, city_id=city_id).aggregate(until=Max("until"))["until"]
+
+
+@dataclass(frozen=True)
+class FilingWindow:
+    open: bool
+    reason: str  # "open", "closed", "locked", "extended"
+    due_on: datetime.date
+    locks_on: datetime.date | None
+    extended_until: datetime.date | None
+    today: datetime.date
+
+    @property
+    def days_left(self) -> int:
+        return (self.due_on - self.today).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
+    def edit_until(self) -> datetime.date | None:
+        if self.extended_until and (self.locks_on is None or self.extended_until > self.locks_on):
+            return self.extended_until
+        return self.locks_on
+
+
+def filing_window(*, period: ReportingPeriod, city_id: int, today: datetime.date | None = None,
+                  extended_until: datetime.date | None | bool = False) -> FilingWindow:
+    """Whether the city's filers may still edit: a closed period never; after the lock date only
+    with an extension that has not run out."""
+    today = today or local_today()
+    if extended_until is False:
+        extended_until = extension_until(period=period, city_id=city_id)
+    common = dict(due_on=period.due_on, locks_on=period.locks_on, extended_until=extended_until, today=today)
+    if period.state == PeriodState.CLOSED:
+        return FilingWindow(open=False, reason="closed", **common)
+    if period.locks_on and today > period.locks_on:
+        if extended_until and today <= extended_until:
+            return FilingWindow(open=True, reason="extended", **common)
+        return FilingWindow(open=False, reason="locked", **common)
+    return FilingWindow(open=True, reason="open", **common)
+
+
+# The methodology behind a period.
+
+_SPEC_CACHE: dict[tuple[int, object], MethodologySpec] = {}
+
+
+def period_spec(*, period: ReportingPeriod) -> MethodologySpec:
+    """The period's methodology as plain data; a published version is frozen, so it is read once."""
+    version = period.methodology
+    if version.is_draft:
+        return methodology_spec(version=version)
+    key = (version.pk, version.published_at)
+    if key not in _SPEC_CACHE:
+        _SPEC_CACHE[key] = methodology_spec(version=version)
+    return _SPEC_CACHE[key]
+
+
+def indicators_by_code(*, methodology: MethodologyVersion) -> dict[str, Indicator]:
+    return {indicator.code: indicator for indicator in Indicator.objects.filter(version=methodology)}
+
+
+@dataclass
+class FormSection:
+    code: str
+    name_zh: str
+    name_en: str
+    groups: list[FormGroup] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for group in self.groups for code in group.codes]
+
+
+@dataclass
+class FormGroup:
+    code: str
+    name_zh: str
+    name_en: str
+    codes: list[str] = field(default_factory=list)
+
+
+def form_sections(spec: MethodologySpec) -> list[FormSection]:
+    """Dimensions and their groups with the indicator codes under each, then the context variables."""
+    sections = []
+    for dimension in spec.root.children:
+        if not isinstance(dimension, NodeSpec):
+            continue
+        section = FormSection(dimension.code, dimension.name_zh, dimension.name_en)
+        for group in dimension.children:
+            if isinstance(group, NodeSpec):
+                codes = [item.code for _, _, item in _walk(group) if not isinstance(item, NodeSpec)]
+                section.groups.append(FormGroup(group.code, group.name_zh, group.name_en, codes))
+            else:
+                section.groups.append(FormGroup(group.code, group.name_zh, group.name_en, [group.code]))
+        sections.append(section)
+    if spec.context_variables:
+        sections.append(FormSection("CONTEXT", "背景变量", "Context variables", [
+            FormGroup("CONTEXT", "背景变量（不计分）", "Context variables (reported, not scored)",
+                      [variable.code for variable in spec.context_variables])]))
+    return sections
+
+
+def _walk(node):
+    yield None, None, node
+    if isinstance(node, NodeSpec):
+        for child in node.children:
+            yield from _walk(child)
+
+
+# Values around a return.
+
+def return_values(*, indicator_return: IndicatorReturn) -> dict[str, ReturnValue]:
+    return {value.indicator.code: value for value in ReturnValue.objects.filter(
+        indicator_return=indicator_return).select_related("indicator")}
+
+
+def approved_return(*, city_id: int, period: ReportingPeriod) -> IndicatorReturn | None:
+    return IndicatorReturn.objects.filter(city_id=city_id, period=period, state=ReturnState.APPROVED).first()
+
+
+def previous_approved_values(*, indicator_return: IndicatorReturn) -> dict[str, Decimal]:
+    """Last year's approved values of the same city, by code."""
+    return previous_approved_values_for(city_ids=[indicator_return.city_id],
+                                        data_year=indicator_return.period.data_year).get(indicator_return.city_id, {})
+
+
+def previous_approved_values_for(*, city_ids, data_year: int) -> dict[int, dict[str, Decimal]]:
+    rows = ReturnValue.objects.filter(
+        indicator_return__city_id__in=city_ids, indicator_return__period__data_year=data_year - 1,
+        indicator_return__state=ReturnState.APPROVED, value__isnull=False,
+    ).values_list("indicator_return__city_id", "indicator__code", "value")
+    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for city_id, code, value in rows:
+        result[city_id][code] = value
+    return result
+
+
+def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None) -> dict[str, list[Decimal]]:
+    """Other cities' values for the period: each city's latest submitted or approved revision."""
+    by_city = peer_values_by_city(period=period)
+    result: dict[str, list[Decimal]] = defaultdict(list)
+    for city_id, values in by_city.items():
+        if city_id == exclude_city_id:
+            continue
+        for code, value in values.items():
+            result[code].append(value)
+    return result
+
+
+def peer_values_by_city(*, period: ReportingPeriod) -> dict[int, dict[str, Decimal]]:
+    rows = ReturnValue.objects.filter(
+        indicator_return__period=period, value__isnull=False,
+        indicator_return__state__in=(ReturnState.SUBMITTED, ReturnState.APPROVED),
+    ).values_list("indicator_return__city_id", "indicator_return__revision", "indicator__code", "value")
+    latest: dict[int, int] = {}
+    for city_id, revision, _code, _value in rows:
+        latest[city_id] = max(latest.get(city_id, 0), revision)
+    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for city_id, revision, code, value in rows:
+        if revision == latest[city_id]:
+            result[city_id][code] = value
+    return result
+
+
+@dataclass(frozen=True)
+class PeerPosition:
+    count: int
+    minimum: Decimal | None
+    median: Decimal | None
+    maximum: Decimal | None
+
+
+def peer_positions(peers: dict[str, list[Decimal]]) -> dict[str, PeerPosition]:
+    return {code: PeerPosition(len(values), min(values), statistics.median(values), max(values))
+            for code, values in peers.items() if values}
+
+
+# Lists.
+
+@dataclass
+class DashboardRow:
+    period: ReportingPeriod
+    window: FilingWindow
+    current: IndicatorReturn | None  # the revision the filer works on or the one in force
+    approved: IndicatorReturn | None
+    filled: int = 0
+    total: int = 0
+    last_comment: ReviewComment | None = None
+
+
+def filer_dashboard(*, user) -> list[DashboardRow]:
+    """The city's returns by period: state, deadline, days left, completeness, last reviewer comment."""
+    periods = list(ReportingPeriod.objects.select_related("methodology").order_by("-data_year"))
+    returns = list(IndicatorReturn.objects.filter(city_id=user.city_id).select_related("period").annotate(
+        filled=Count("values", filter=Q(values__value__isnull=False))).order_by("period_id", "-revision"))
+    totals = dict(Indicator.objects.filter(version__in={period.methodology_id for period in periods})
+                  .values("version").annotate(n=Count("id")).values_list("version", "n"))
+    extensions = dict(PeriodExtension.objects.filter(city_id=user.city_id).values("period").annotate(
+        until=Max("until")).values_list("period", "until"))
+    rows = []
+    for period in periods:
+        mine = [item for item in returns if item.period_id == period.pk]
+        current = next((item for item in mine if item.state in OPEN_STATES), None)
+        approved = next((item for item in mine if item.state == ReturnState.APPROVED), None)
+        shown = current or approved
+        row = DashboardRow(period=period, current=shown, approved=approved, total=totals.get(period.methodology_id, 0),
+                           window=filing_window(period=period, city_id=user.city_id,
+                                                extended_until=extensions.get(period.pk)))
+        if shown is not None:
+            row.filled = shown.filled
+            row.last_comment = ReviewComment.objects.filter(indicator_return__city_id=user.city_id,
+                                                            indicator_return__period=period).select_related(
+                "indicator").order_by("-created_at", "-id").first()
+        rows.append(row)
+    return rows
+
+
+def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[IndicatorReturn]:
+    """Returns for reviewers, newest submissions first, with completeness and open warnings counted."""
+    returns = IndicatorReturn.objects.select_related("city", "period").exclude(state=ReturnState.SUPERSEDED)
+    if period_id:
+        returns = returns.filter(period_id=period_id)
+    if state:
+        returns = returns.filter(state=state)
+    else:
+        returns = returns.filter(state=ReturnState.SUBMITTED)
+    if city_id:
+        returns = returns.filter(city_id=city_id)
+    return returns.annotate(
+        filled=Count("values", filter=Q(values__value__isnull=False), distinct=True),
+        warnings=Count("values__flags", filter=Q(values__flags__severity__in=("warning", "error")), distinct=True),
+    ).order_by("-submitted_at", "city__code")
+
+
+def return_is_clean(indicator_return: IndicatorReturn) -> bool:
+    """Submitted with no warning or error flag: safe to approve in bulk."""
+    return indicator_return.state == ReturnState.SUBMITTED and not ValueFlag.objects.filter(
+        value__indicator_return=indicator_return, severity__in=("warning", "error")).exists()
+
+
+@dataclass
+class BoardCell:
+    city: City
+    state: str | None
+    approved: bool
+    submitted_at: datetime.datetime | None
+    on_time: bool | None
+    extended_until: datetime.date | None
+    revision: int | None
+
+    @property
+    def state_label(self) -> str:
+        return ReturnState(self.state).label if self.state else ""
+
+
+def completeness_board(*, period: ReportingPeriod) -> list[BoardCell]:
+    """Per city: the latest revision's state, whether a revision is approved, on time or late."""
+    returns = IndicatorReturn.objects.filter(period=period).order_by("city_id", "-revision")
+    latest: dict[int, IndicatorReturn] = {}
+    approved: set[int] = set()
+    for item in returns:
+        latest.setdefault(item.city_id, item)
+        if item.state == ReturnState.APPROVED:
+            approved.add(item.city_id)
+    # The first submission of the first revision decides timeliness; amendments do not make it late.
+    firsts = {item.city_id: item.first_submitted_at or item.submitted_at
+              for item in returns.filter(revision=1)}
+    extensions = dict(PeriodExtension.objects.filter(period=period).values("city").annotate(
+        until=Max("until")).values_list("city", "until"))
+    cells = []
+    for city in City.objects.all():
+        item = latest.get(city.pk)
+        submitted_at = firsts.get(city.pk)
+        on_time = None
+        if submitted_at is not None:
+            on_time = timezone.localtime(submitted_at).date() <= period.due_on
+        cells.append(BoardCell(city=city, state=item.state if item else None, approved=city.pk in approved,
+                               submitted_at=submitted_at, on_time=on_time, extended_until=extensions.get(city.pk),
+                               revision=item.revision if item else None))
+    return cells
+
+
+# History and diffs.
+
+def return_history(*, indicator_return: IndicatorReturn) -> list[dict]:
+    """Everything that happened to the city's returns for the period, newest first: transitions,
+    value changes, comments and uploads, from the append-only records."""
+    revisions = IndicatorReturn.objects.filter(city_id=indicator_return.city_id, period=indicator_return.period)
+    ids = [str(pk) for pk in revisions.values_list("pk", flat=True)]
+    events = AuditEvent.objects.filter(object_type=IndicatorReturn._meta.label, object_id__in=ids).select_related(
+        "actor")
+    entries = [{"at": event.occurred_at, "kind": "event", "event": event, "actor": event.actor} for event in events]
+    changes = ValueChange.objects.filter(indicator_return__in=revisions).select_related(
+        "actor", "indicator", "indicator_return")
+    entries += [{"at": change.changed_at, "kind": "change", "change": change, "actor": change.actor}
+                for change in changes]
+    comments = ReviewComment.objects.filter(indicator_return__in=revisions).select_related("author", "indicator")
+    entries += [{"at": comment.created_at, "kind": "comment", "comment": comment, "actor": comment.author}
+                for comment in comments]
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries
+
+
+def snapshot_values(indicator_return: IndicatorReturn) -> dict[str, list]:
+    return {value.indicator.code: [_text(value.value), value.observation_status, value.source_note, value.explanation]
+            for value in ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator")}
+
+
+def _text(value) -> str:
+    from reporting.validation import number_text
+
+    return number_text(value)
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    code: str
+    field: str
+    old: str
+    new: str
+
+
+def return_diff(*, indicator_return: IndicatorReturn) -> tuple[str, list[DiffRow]]:
+    """What changed since the previous submission, or since the approved revision an amendment replaces.
+
+    Returns the basis ("submission", "approved" or "") and the changed fields.
+    """
+    current = snapshot_values(indicator_return)
+    basis, before = "", None
+    if indicator_return.submission_count > 1:
+        snapshot = ReturnSnapshot.objects.filter(indicator_return=indicator_return,
+                                                 number=indicator_return.submission_count - 1).first()
+        if snapshot is not None:
+            basis, before = "submission", snapshot.values
+    if before is None and indicator_return.amends_id:
+        basis, before = "approved", snapshot_values(indicator_return.amends)
+    if before is None:
+        return "", []
+    fields = ("value", "observation_status", "source_note", "explanation")
+    rows = []
+    for code, now in current.items():
+        then = before.get(code, ["", "", "", ""])
+        for index, name in enumerate(fields):
+            if (then[index] or "") != (now[index] or ""):
+                rows.append(DiffRow(code, name, then[index] or "", now[index] or ""))
+    return basis, rows
+
+
+def review_values(*, indicator_return: IndicatorReturn) -> QuerySet[ReturnValue]:
+    return ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator").prefetch_related(
+        Prefetch("flags", queryset=ValueFlag.objects.select_related("decided_by")))

@@ -1,0 +1,45 @@
+"""Forms of the reporting pages. The return form itself is built from the methodology (views.py),
+because its fields are the version's indicators; these are the small fixed forms around it."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reporting.models import City, ReasonCode, ReportingPeriod, ReturnState
+
+
+class AmendmentForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the amendment"), widget=forms.Textarea(attrs={"rows": 3}),
+                             max_length=4000)
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("File (PDF, XLSX, PNG or JPEG)"))
+    indicator = forms.ChoiceField(label=_("Concerns"), required=False)
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+
+    def __init__(self, *args, codes: list[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].choices = [("", _("The whole return")), *codes]
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Spreadsheet (XLSX or CSV)"))
+
+
+class ExtensionForm(forms.Form):
+    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all())
+    until = forms.DateField(label=_("Extended until"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+
+class QueueFilterForm(forms.Form):
+    period = forms.ModelChoiceField(label=_("Period"), queryset=ReportingPeriod.objects.all(), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False,
+                              choices=[("", _("Submitted (awaiting review)")),
+                                       *[(value, label) for value, label in ReturnState.choices
+                                         if value != ReturnState.SUBMITTED]])
+    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), required=False)
+
+
+class CommentForm(forms.Form):
+    reason_code = forms.ChoiceField(label=_("Reason"), choices=ReasonCode.choices)
+    text = forms.CharField(label=_("Comment"), max_length=4000)

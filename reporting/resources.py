@@ -1,0 +1,336 @@
+"""Spreadsheet import and export of returns with django-import-export.
+
+One row per city and indicator (long format), the same columns in the template and the upload:
+city code, city, indicator code, name, unit, last year's approved value, this year's value,
+observation status, source, explanation. Headers are bilingual ("指标代码 indicator_code"); on
+import only the English key after the last space is read, so either language's header works.
+
+The resource parses and checks each row (known city and indicator, the uploader's own city, no
+duplicates) and turns it into a ``ValueEntry``; it writes nothing itself. The values then go
+through the reporting services, i.e. through the same validation, change records and flags as
+the form (``services.values_import_preview`` / ``values_import_apply``). A blank value cell
+means a missing value, never zero.
+
+Exports escape cells that a spreadsheet would run as a formula (ASVS 1.2.10).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import tablib
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
+from import_export import fields, resources, widgets
+from import_export.instance_loaders import BaseInstanceLoader
+
+from reporting.models import City, IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
+from reporting.services import ImportPlan, ValueEntry
+from reporting.uploads import CSV, XLSX, limit
+
+COLUMNS = [
+    ("city_code", "城市代码"), ("city", "城市"), ("indicator_code", "指标代码"), ("name", "指标名称"),
+    ("unit", "单位"), ("last_year", "上年审核值"), ("value", "本年数值"), ("observation_status", "观测状态"),
+    ("source_note", "数据来源"), ("explanation", "情况说明"),
+]
+HEADER_ALIASES = {zh: key for key, zh in COLUMNS} | {key: key for key, _zh in COLUMNS}
+REQUIRED_HEADERS = ("indicator_code", "value")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def escape_formula(value):
+    """A text cell a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def header_key(header) -> str:
+    text = str(header or "").strip()
+    key = text.rsplit(" ", 1)[-1].strip().lower() if text else ""
+    return HEADER_ALIASES.get(key) or HEADER_ALIASES.get(text) or key
+
+
+class RawWidget(widgets.Widget):
+    """Keeps a cell as the user wrote it: the validation service parses and judges it."""
+
+    def clean(self, value, row=None, **kwargs):
+        return value
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class _PlanLoader(BaseInstanceLoader):
+    """Finds the stored value for (city code, indicator code) in a preloaded dict: one query for all rows."""
+
+    def get_instance(self, row):
+        return self.resource.values_by_key.get((str(row.get("city_code") or self.resource.default_city_code or "")
+                                                .strip(), str(row.get("indicator_code") or "").strip()))
+
+
+class ReturnValueResource(resources.ModelResource):
+    city_code = fields.Field(attribute="city_code", column_name="city_code", widget=RawWidget(), readonly=True)
+    city = fields.Field(column_name="city", readonly=True)
+    indicator_code = fields.Field(attribute="indicator_code", column_name="indicator_code", widget=RawWidget(),
+                                  readonly=True)
+    name = fields.Field(column_name="name", readonly=True)
+    unit = fields.Field(column_name="unit", readonly=True)
+    last_year = fields.Field(column_name="last_year", readonly=True)
+    value = fields.Field(attribute="value", column_name="value", widget=RawWidget())
+    observation_status = fields.Field(attribute="observation_status", column_name="observation_status",
+                                      widget=RawWidget())
+    source_note = fields.Field(attribute="source_note", column_name="source_note", widget=RawWidget())
+    explanation = fields.Field(attribute="explanation", column_name="explanation", widget=RawWidget())
+
+    class Meta:
+        model = ReturnValue
+        fields = [key for key, _zh in COLUMNS]
+        export_order = [key for key, _zh in COLUMNS]
+        import_id_fields = ["indicator_code"]
+        instance_loader_class = _PlanLoader
+        skip_diff = True
+        clean_model_instances = False
+        use_transactions = False
+
+    def __init__(self, *, previous: dict | None = None, language: str = "zh-hans",
+                 plan: ImportPlan | None = None, values_by_key: dict | None = None,
+                 default_city_code: str | None = None, allowed_city_codes: set[str] | None = None):
+        super().__init__()
+        self.previous = previous or {}
+        self.language = language
+        self.plan = plan
+        self.values_by_key = values_by_key or {}
+        self.default_city_code = default_city_code
+        self.allowed_city_codes = allowed_city_codes or set()
+        self.seen: set[tuple[str, str]] = set()
+
+    # Export (the template).
+
+    def get_export_headers(self, selected_fields=None):
+        return [f"{zh} {key}" for key, zh in COLUMNS]
+
+    def dehydrate_city_code(self, value: ReturnValue):
+        return value.indicator_return.city.code
+
+    def dehydrate_city(self, value: ReturnValue):
+        city = value.indicator_return.city
+        return city.name_zh if self.language.startswith("zh") else city.name_en
+
+    def dehydrate_indicator_code(self, value: ReturnValue):
+        return value.indicator.code
+
+    def dehydrate_name(self, value: ReturnValue):
+        return value.indicator.name_zh if self.language.startswith("zh") else value.indicator.name_en
+
+    def dehydrate_unit(self, value: ReturnValue):
+        return value.indicator.unit_zh if self.language.startswith("zh") else value.indicator.unit_en
+
+    def dehydrate_last_year(self, value: ReturnValue):
+        last = self.previous.get(value.indicator_return.city_id, {}).get(value.indicator.code)
+        return _cell_number(last, value.indicator.decimals)
+
+    def dehydrate_value(self, value: ReturnValue):
+        return _cell_number(value.value, value.indicator.decimals)
+
+    def export_field(self, field, instance, **kwargs):
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+    # Import (rows to entries).
+
+    def before_import_row(self, row, **kwargs):
+        code = str(row.get("indicator_code") or "").strip()
+        city_code = str(row.get("city_code") or self.default_city_code or "").strip()
+        record = {"row": kwargs.get("row_number", 0) + 1, "city": city_code, "code": code, "outcome": "unchanged",
+                  "messages": [], "changes": []}
+        self.plan.rows.append(record)
+        if not code and all(value in (None, "") for value in row.values()):
+            record["outcome"] = "ignored"
+            record["messages"].append(_message("info", N_("Empty row; ignored.")))
+            raise ValidationError("ignored")
+        if city_code not in self.allowed_city_codes:
+            # The same answer whether the city exists or is someone else's: nothing is revealed.
+            record["messages"].append(_message("error", N_("City code “%(city)s” is not a city you can file for in "
+                                                          "this period."), city=city_code[:20]))
+            raise ValidationError("city")
+        if (city_code, code) not in self.values_by_key:
+            record["messages"].append(_message("error", N_("“%(code)s” is not an indicator or context variable of "
+                                                          "this period's methodology."), code=code[:30]))
+            raise ValidationError("code")
+        if (city_code, code) in self.seen:
+            record["messages"].append(_message("error", N_("%(code)s appears more than once for this city."),
+                                               code=code))
+            raise ValidationError("duplicate")
+        self.seen.add((city_code, code))
+
+    def import_instance(self, instance, row, **kwargs):
+        entry = ValueEntry(value=row.get("value"))
+        if "observation_status" in row:
+            entry.observation_status = row.get("observation_status")
+        if "source_note" in row:
+            entry.source_note = row.get("source_note") or ""
+        if "explanation" in row:
+            entry.explanation = row.get("explanation") or ""
+        return_id = instance.indicator_return_id
+        self.plan.entries.setdefault(return_id, {})[instance.indicator.code] = entry
+        self.plan.returns.setdefault(return_id, instance.indicator_return)
+        city_id = instance.indicator_return.city_id
+        self.plan.rows[-1]["city_id"] = city_id
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        """The services store the values; the resource only plans them."""
+
+    def save_m2m(self, instance, row, **kwargs):
+        pass
+
+
+def _message(severity: str, message: str, **params) -> dict:
+    return {"severity": severity, "message": message, "params": params}
+
+
+def _cell_number(value: Decimal | None, decimals: int):
+    if value is None:
+        return None
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimals)) if decimals is not None else value
+
+
+# Reading an upload.
+
+def read_upload(upload, *, kind: str) -> tablib.Dataset:
+    """The rows of an XLSX (first sheet) or CSV (UTF-8 or GB18030) file, headers normalised; refuses
+    a file over the row limit without reading further."""
+    max_rows = limit("REPORTING_IMPORT_MAX_ROWS")
+    upload.seek(0)
+    content = upload.read()
+    rows: list[list] = []
+    if kind == XLSX:
+        import openpyxl  # uses defusedxml when it is installed (requirements.txt)
+
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as error:
+            raise ValidationError(_("The workbook cannot be read: %(error)s"), code="unreadable",
+                                  params={"error": type(error).__name__}) from error
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                rows.append(list(row))
+                if len(rows) > max_rows + 1:
+                    break
+        finally:
+            book.close()
+    elif kind == CSV:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text."), code="encoding")
+        for row in csv.reader(io.StringIO(text)):
+            rows.append(row)
+            if len(rows) > max_rows + 1:
+                break
+    while rows and all(cell in (None, "") for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise ValidationError(_("The file has no rows."), code="empty")
+    if len(rows) - 1 > max_rows:
+        raise ValidationError(_("The file has more than %(max)s rows."), code="too_many_rows",
+                              params={"max": max_rows})
+    headers = [header_key(header) for header in rows[0]]
+    missing = [key for key in REQUIRED_HEADERS if key not in headers]
+    if missing:
+        raise ValidationError(_("The file has no column %(columns)s; start from the downloaded template."),
+                              code="headers", params={"columns": ", ".join(missing)})
+    width = len(headers)
+    dataset = tablib.Dataset(headers=headers)
+    for row in rows[1:]:
+        row = list(row[:width]) + [None] * (width - len(row))
+        dataset.append([cell.strip() if isinstance(cell, str) else cell for cell in row])
+    return dataset
+
+
+def dataset_cells(dataset: tablib.Dataset) -> dict:
+    """The parsed rows as JSON (numbers stay numbers; dates and the like become text)."""
+    def plain(cell):
+        return cell if cell is None or isinstance(cell, str | int | float) and not isinstance(cell, bool) else str(cell)
+
+    return {"headers": list(dataset.headers), "rows": [[plain(cell) for cell in row] for row in dataset]}
+
+
+def cells_dataset(cells: dict) -> tablib.Dataset:
+    dataset = tablib.Dataset(headers=cells.get("headers") or [])
+    for row in cells.get("rows", []):
+        dataset.append(row)
+    return dataset
+
+
+def import_plan_build(*, dataset: tablib.Dataset, period: ReportingPeriod, actor, city: City | None) -> ImportPlan:
+    """Each row checked and turned into an entry of the city's open return; row problems recorded.
+
+    ``city`` is the filer's city (every row must be for it; a file without a city column is taken
+    to be for it); None lets the system administrator load several cities at once.
+    """
+    from reporting.selectors import user_may_edit_values
+
+    returns = IndicatorReturn.objects.filter(period=period, state__in=(ReturnState.DRAFT, ReturnState.RETURNED))
+    if city is not None:
+        returns = returns.filter(city=city)
+    returns = [item for item in returns.select_related("city", "period") if user_may_edit_values(actor, item)]
+    by_id = {item.pk: item for item in returns}
+    values_by_key = {}
+    for value in ReturnValue.objects.filter(indicator_return__in=returns).select_related("indicator"):
+        value.indicator_return = by_id[value.indicator_return_id]
+        values_by_key[(value.indicator_return.city.code, value.indicator.code)] = value
+    plan = ImportPlan(returns={}, entries={}, rows=[], values={})
+    for value in values_by_key.values():
+        plan.values.setdefault(value.indicator_return_id, {})[value.indicator.code] = value
+    resource = ReturnValueResource(plan=plan, values_by_key=values_by_key,
+                                   default_city_code=city.code if city else None,
+                                   allowed_city_codes={item.city.code for item in returns})
+    resource.import_data(dataset, dry_run=False, use_transactions=False, raise_errors=False)
+    return plan
+
+
+def template_dataset(*, returns: list[IndicatorReturn], language: str) -> tablib.Dataset:
+    """The downloadable template: every indicator of the returns, last year's values, current values."""
+    from reporting.selectors import period_spec, previous_approved_values_for
+    from reporting.validation import variables
+
+    if not returns:
+        return tablib.Dataset(headers=ReturnValueResource().get_export_headers())
+    previous = previous_approved_values_for(city_ids=[item.city_id for item in returns],
+                                            data_year=returns[0].period.data_year)
+    queryset = ReturnValue.objects.filter(indicator_return__in=returns).select_related(
+        "indicator", "indicator_return__city")
+    # In the form's order: the tree's indicators, then the context variables.
+    order = {code: index for index, code in enumerate(variables(period_spec(period=returns[0].period)))}
+    rows = sorted(queryset, key=lambda value: (value.indicator_return.city.code,
+                                                order.get(value.indicator.code, len(order))))
+    return ReturnValueResource(previous=previous, language=language).export(queryset=rows)
+
+
+def dataset_as_csv(dataset: tablib.Dataset) -> bytes:
+    """CSV with a BOM, so that Excel opens the Chinese text as UTF-8."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([escape_formula(header) for header in dataset.headers])
+    for row in dataset:
+        writer.writerow([escape_formula(cell) if cell is not None else "" for cell in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def dataset_as_xlsx(dataset: tablib.Dataset, *, title: str = "CCFI") -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    sheet.append([escape_formula(header) for header in dataset.headers])
+    for row in dataset:
+        sheet.append([escape_formula(cell) for cell in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

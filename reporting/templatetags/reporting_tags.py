@@ -1,0 +1,29 @@
+from django import template
+
+from reporting.selectors import user_is_filer, user_is_reviewer
+
+register = template.Library()
+
+
+@register.simple_tag
+def portal_roles(user) -> dict:
+    """What the menus may offer this user."""
+    if not user.is_authenticated:
+        return {}
+    return {"filer": user_is_filer(user), "reviewer": user_is_reviewer(user)}
+
+
+@register.filter
+def pick(item, name: str):
+    """``{{ city|pick:"name" }}``: the Chinese or English field for the active language."""
+    from django.utils.translation import get_language
+
+    suffix = "zh" if (get_language() or "zh-hans").startswith("zh") else "en"
+    return getattr(item, f"{name}_{suffix}", "")
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    from reporting.models import Channel
+
+    return Channel(value).label if value in Channel.values else value
