@@ -348,7 +348,7 @@ class IndexRun(models.Model):
     methodology = models.ForeignKey(
         MethodologyVersion, verbose_name=_("methodology version"), on_delete=models.PROTECT, related_name="runs"
     )
-    input_hash = models.CharField(_("input hash"), max_length=64, unique=True)
+    input_hash = models.CharField(_("input hash"), max_length=64)
     engine_version = models.CharField(_("engine version"), max_length=20)
     state = models.CharField(_("state"), max_length=10, choices=RunState.choices, default=RunState.RUNNING)
     is_provisional = models.BooleanField(
@@ -356,9 +356,14 @@ class IndexRun(models.Model):
     )
     units = models.PositiveSmallIntegerField(_("cities included"), default=0)
     error = models.TextField(_("error"), blank=True)
+    inputs = models.JSONField(
+        _("inputs"), default=dict, blank=True,
+        help_text=_("Every value the run read, by city and indicator code, so it stays reproducible after amendments."),
+    )
     timings = models.JSONField(_("timings (seconds)"), default=dict, blank=True)
     diagnostics = models.JSONField(_("diagnostics"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
@@ -373,6 +378,7 @@ class IndexRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period"], condition=models.Q(published_at__isnull=False),
                                     name="index_run_one_published_per_period"),
+            models.UniqueConstraint(fields=["period", "input_hash"], name="index_run_unique_inputs"),
         ]
 
     def __str__(self) -> str:
@@ -404,3 +410,4 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.value} (#{self.rank})"
+

@@ -1,6 +1,9 @@
 """Selectors of the indices app: functions that read."""
 import re
 from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
 
 from indices.engine import spec as methodology_spec_module
 from indices.engine.spec import (
@@ -13,6 +16,7 @@ from indices.engine.spec import (
     RuleSpec,
 )
 from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
+from reporting.models import City, ReportingPeriod, ReturnState, ReturnValue
 
 
 def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
@@ -82,6 +86,73 @@ def _indicator_spec(indicator: Indicator) -> IndicatorSpec:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class IndexInputs:
+    """What the engine reads for a period: the cities with an approved return and their values."""
+
+    units: tuple[str, ...]  # city codes, in a fixed order
+    indicator_codes: tuple[str, ...]  # the columns of values: the methodology's indicators in tree order
+    values: np.ndarray  # units × indicators, NaN = missing
+    previous: np.ndarray  # last data year's approved values of the same cities (NaN where none)
+    context: dict[str, dict[str, float]]  # context variables by city code (reported, not scored)
+    cities_total: int
+
+    @property
+    def is_complete(self) -> bool:
+        return len(self.units) == self.cities_total
+
+    def document(self) -> dict:
+        """Every value read, as JSON data (stored on the run, so it stays reproducible after amendments)."""
+        def rows(matrix):
+            return {unit: {code: (None if np.isnan(value) else float(value))
+                           for code, value in zip(self.indicator_codes, row, strict=True)}
+                    for unit, row in zip(self.units, matrix, strict=True)}
+        return {"units": list(self.units), "indicators": list(self.indicator_codes), "values": rows(self.values),
+                "previous": rows(self.previous), "context": self.context}
+
+
+def index_inputs(*, period: ReportingPeriod, spec: MethodologySpec,
+                 replace: dict[str, dict[str, float | None]] | None = None) -> IndexInputs:
+    """The approved values of ``period`` laid out for ``spec`` (matched by indicator code, so a draft
+    methodology can be tried on the same data). ``replace`` swaps in one city's values, e.g. a
+    submitted return's, to preview what approving it would do."""
+    indicator_codes = tuple(indicator.code for indicator in spec.indicators())
+    context_codes = {variable.code for variable in spec.context_variables}
+    current = _approved_values(period_id=period.pk)
+    earlier = _approved_values(data_year=period.data_year - 1)
+    for unit, values in (replace or {}).items():
+        current[unit] = values
+    units = tuple(sorted(current))
+    return IndexInputs(
+        units=units, indicator_codes=indicator_codes,
+        values=_matrix(current, units, indicator_codes), previous=_matrix(earlier, units, indicator_codes),
+        context={unit: {code: value for code, value in current[unit].items() if code in context_codes}
+                 for unit in units},
+        cities_total=City.objects.count(),
+    )
+
+
+def _approved_values(*, period_id: int | None = None, data_year: int | None = None) -> dict[str, dict]:
+    period_filter = ({"indicator_return__period_id": period_id} if period_id is not None
+                     else {"indicator_return__period__data_year": data_year})
+    rows = ReturnValue.objects.filter(indicator_return__state=ReturnState.APPROVED, **period_filter).values_list(
+        "indicator_return__city__code", "indicator__code", "value")
+    result: dict[str, dict[str, float | None]] = defaultdict(dict)
+    for city, code, value in rows:
+        result[city][code] = None if value is None else float(value)
+    return result
+
+
+def _matrix(values: dict[str, dict], units: tuple[str, ...], codes: tuple[str, ...]) -> np.ndarray:
+    matrix = np.full((len(units), len(codes)), np.nan)
+    for row, unit in enumerate(units):
+        for column, code in enumerate(codes):
+            value = values.get(unit, {}).get(code)
+            if value is not None:
+                matrix[row, column] = value
+    return matrix
+
+
 def methodology_document(*, version: MethodologyVersion) -> str:
     """The version's canonical JSON document."""
     return methodology_spec_module.dumps(methodology_spec(version=version))
@@ -100,3 +171,4 @@ def methodology_next_free_label(*, code: str, version: str) -> str:
     while f"{stem}{number}" in taken:
         number += 1
     return f"{stem}{number}"
+

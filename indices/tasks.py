@@ -1,8 +1,10 @@
 """Celery tasks of the indices app: load by id, call a service, return plain data."""
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from indices.models import MethodologyVersion
-from indices.services import methodology_publish_problems
+from indices.services import index_run_compute, methodology_publish_problems
+from reporting.models import ReportingPeriod
 
 
 @shared_task(name="indices.methodology_check")
@@ -11,9 +13,15 @@ def methodology_check_task(version_id: int) -> list[str]:
     return methodology_publish_problems(version=MethodologyVersion.objects.get(pk=version_id))
 
 
-@shared_task(name="indices.recompute_index", bind=True)
-def recompute_index_task(self, period_id: int) -> None:
+@shared_task(name="indices.recompute_index", bind=True, max_retries=5)
+def recompute_index_task(self, period_id: int) -> dict:
     """Recompute the index of a reporting period from its approved returns (enqueued on approval).
 
-    The index engine's Django layer gives this its body; until then approval only enqueues it.
+    Safe to deliver twice: the run is keyed by its inputs, so a second delivery finds the first's run.
+    A lost database connection is retried with exponential back-off.
     """
+    try:
+        run = index_run_compute(period=ReportingPeriod.objects.select_related("methodology").get(pk=period_id))
+    except (OperationalError, InterfaceError) as error:
+        raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 5, 300)) from error
+    return {"run": run.pk, "state": run.state, "input_hash": run.input_hash}

@@ -21,9 +21,9 @@ from django.db import transaction
 
 from indices.engine import spec as methodology_spec_module
 from indices.engine.spec import MethodologySpec
-from indices.models import Indicator, MethodologyVersion
+from indices.models import IndexRun, Indicator, MethodologyVersion, RunState
 from indices.selectors import methodology_spec
-from indices.services import methodology_import, methodology_publish
+from indices.services import index_run_compute, index_run_publish, methodology_import, methodology_publish
 from reporting.models import (
     City,
     IndicatorReturn,
@@ -429,6 +429,29 @@ def demo_load() -> DemoLoadSummary:
             "values": summary.values,
         })
     return summary
+
+
+@dataclass
+class DemoIndexOutcome:
+    data_year: int
+    run: IndexRun
+    published: bool  # published by this call
+
+
+def demo_index_ensure() -> list[DemoIndexOutcome]:
+    """Compute each demo period's index and publish it (as the demo methodologist) unless the period
+    already has a published run; the same data gives the same run, so a second call changes nothing."""
+    methodologist = User.objects.filter(username="methodologist").first()
+    outcomes = []
+    for period in ReportingPeriod.objects.filter(data_year__in=[p.data_year for p in DEMO_PERIODS]).order_by(
+            "data_year"):
+        run = index_run_compute(period=period)
+        publish = (methodologist is not None and run.state == RunState.SUCCEEDED and not run.is_provisional
+                   and not period.runs.filter(published_at__isnull=False).exists())
+        if publish:
+            run = index_run_publish(run=run, actor=methodologist)
+        outcomes.append(DemoIndexOutcome(data_year=period.data_year, run=run, published=publish))
+    return outcomes
 
 
 def _demo_methodology_ensure() -> tuple[MethodologyVersion, bool]:

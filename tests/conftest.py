@@ -10,6 +10,8 @@ from indices.engine import spec
 from indices.services import methodology_create_from_spec
 from reporting.models import City, Role, User
 
+pytest_plugins = ["tests.celery_worker"]
+
 
 def _indicator(code: str, *, direction: int = 1, **overrides) -> dict:
     document = {

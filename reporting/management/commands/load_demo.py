@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting.demo import DEMO_PASSWORD, demo_load
+from reporting.demo import DEMO_PASSWORD, demo_index_ensure, demo_load
 
 
 class Command(BaseCommand):
@@ -34,3 +34,8 @@ class Command(BaseCommand):
             self.stdout.write(f"New demo accounts share the password {DEMO_PASSWORD}.")
         for data_year in summary.skipped_periods:
             self.stdout.write(f"Data year {data_year} uses another methodology version: no demo returns added.")
+        for outcome in demo_index_ensure():
+            run = outcome.run
+            state = "published" if outcome.published else ("published before" if run.published_at else run.state)
+            self.stdout.write(f"Index {outcome.data_year}: run {run.input_hash[:12]} {state}"
+                              + (f" ({run.error})" if run.error else "") + ".")

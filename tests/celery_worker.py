@@ -1,0 +1,66 @@
+"""A real Celery worker process over Redis, on the test database, for the tests that need one."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from ccfi_portal.celery import app as celery_app
+
+BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15"
+
+
+def _database_url() -> str:
+    """The URL of the test database (pytest-django has renamed it), for the worker process."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _configure(**conf) -> None:
+    """Point the producer at another broker and backend. Celery caches its connection pool, producer
+    pool and result backend on first use (e.g. an eager task earlier in the session), so drop them."""
+    celery_app.conf.update(conf)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path):
+    """Start `celery worker` as its own process on the test database; yield its queue; stop it afterwards."""
+    try:
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        pytest.fail(f"Redis is not answering at {BROKER_URL}: {error}. Start it (see README) and run again.")
+    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
+           "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings"}
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", "--pool=threads", "--concurrency=2",
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "--loglevel=INFO"],
+            cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    previous = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager",
+                                                       "task_default_queue")}
+    _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue)
+    try:
+        yield queue
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        _configure(**previous)
+        print(log_path.read_text())
