@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reporting.urls")),
+    path("", include("indices.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("reporting.api.urls")),
     path("api/v1/", include("indices.api.urls")),

@@ -656,3 +656,4 @@ class ScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("level", "imputed", "run__period")
     search_fields = ("code", "city__name_zh", "city__name_en")
     list_select_related = ("run__period", "run__methodology", "city")
+

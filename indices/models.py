@@ -384,6 +384,10 @@ class IndexRun(models.Model):
     def __str__(self) -> str:
         return f"{self.period} · {self.methodology.code} {self.methodology.version} · {self.input_hash[:12]}"
 
+    @property
+    def total_ms(self) -> float:
+        return sum(self.timings.values()) * 1000
+
 
 class Score(models.Model):
     """One city's score and rank on one node of the tree (leaves: the normalised indicator)."""

@@ -1,11 +1,19 @@
 """Selectors of the indices app: functions that read."""
 import re
+import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
+from django.db import models
+from django.db.models import QuerySet
 
 from indices.engine import spec as methodology_spec_module
+from indices.engine.compute import compute
+from indices.engine.errors import EngineError
+from indices.engine.results import EngineResult
 from indices.engine.spec import (
     Bounds,
     ContextVariableSpec,
@@ -15,7 +23,17 @@ from indices.engine.spec import (
     NodeSpec,
     RuleSpec,
 )
-from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
+from indices.models import (
+    IndexRun,
+    Indicator,
+    IndicatorKind,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+    RunState,
+    Score,
+    ValidationRule,
+)
 from reporting.models import City, ReportingPeriod, ReturnState, ReturnValue
 
 
@@ -172,3 +190,707 @@ def methodology_next_free_label(*, code: str, version: str) -> str:
         number += 1
     return f"{stem}{number}"
 
+
+# Reader pages: which runs a user may see, rankings, drill-downs, city profiles and the methodology
+# for readers. Plain data out (dataclasses with both languages' names), so that the HTML pages and
+# the PDF white paper read the same numbers. Visibility: everyone sees published runs; reviewers,
+# methodologists and staff also see the latest succeeded unpublished run, labelled provisional.
+
+READER_PRIVILEGED_ROLES = ("reviewer", "methodologist")  # reporting.models.Role values
+
+
+def user_sees_provisional(user) -> bool:
+    """Whether ``user`` may see runs that are not published (reviewers, methodologists, staff)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.is_staff or user.is_superuser
+                or user.groups.filter(name__in=READER_PRIVILEGED_ROLES).exists())
+
+
+def run_published(*, period) -> IndexRun | None:
+    """The period's published run, or None."""
+    return (IndexRun.objects.filter(period=period, state=RunState.SUCCEEDED, published_at__isnull=False)
+            .select_related("period", "methodology").first())
+
+
+def run_latest_provisional(*, period) -> IndexRun | None:
+    """The period's newest succeeded run that is not published (None when the published run is the newest)."""
+    latest = (IndexRun.objects.filter(period=period, state=RunState.SUCCEEDED)
+              .select_related("period", "methodology").order_by("-created_at", "-id").first())
+    return latest if latest is not None and latest.published_at is None else None
+
+
+def run_for_reader(*, period, user=None, provisional: bool = False) -> IndexRun | None:
+    """The run a reader sees for ``period``.
+
+    Everyone gets the published run. A user who may see provisional runs gets the latest
+    unpublished one when asking for it (``provisional=True``) or when nothing is published yet.
+    """
+    published = run_published(period=period)
+    if not user_sees_provisional(user):
+        return published
+    if provisional or published is None:
+        return run_latest_provisional(period=period) or published
+    return published
+
+
+def period_runs(*, period, limit: int = 20) -> list[IndexRun]:
+    """The period's runs, newest first, for the secretariat's run list."""
+    return list(IndexRun.objects.filter(period=period).select_related("methodology", "published_by")
+                .order_by("-created_at", "-id")[:limit])
+
+
+def run_is_published(run) -> bool:
+    return run.published_at is not None
+
+
+@dataclass(frozen=True)
+class ReaderPeriod:
+    period: ReportingPeriod
+    data_year: int
+    published: bool  # a published run exists
+    provisional: bool  # a newer unpublished run exists (only reported to users who may see it)
+
+
+def ranking_periods(*, user=None) -> list[ReaderPeriod]:
+    """Periods with a run ``user`` may see, newest data year first."""
+    privileged = user_sees_provisional(user)
+    runs = IndexRun.objects.filter(state=RunState.SUCCEEDED)
+    if not privileged:
+        runs = runs.filter(published_at__isnull=False)
+    period_ids = set(runs.values_list("period_id", flat=True))
+    result = []
+    for period in ReportingPeriod.objects.filter(pk__in=period_ids).order_by("-data_year"):
+        published = run_published(period=period) is not None
+        provisional = privileged and run_latest_provisional(period=period) is not None
+        result.append(ReaderPeriod(period=period, data_year=period.data_year, published=published,
+                                   provisional=provisional))
+    return result
+
+
+def run_previous_published(*, run) -> IndexRun | None:
+    """The published run of the previous data year (what rank changes are measured against)."""
+    return (IndexRun.objects.filter(period__data_year=run.period.data_year - 1, state=RunState.SUCCEEDED,
+                                    published_at__isnull=False)
+            .select_related("period", "methodology").first())
+
+
+def run_returns(*, run) -> QuerySet:
+    """The returns a run read: per city, the approved revision in force when the run was created."""
+    from django.db.models import Q
+
+    from reporting.models import IndicatorReturn
+
+    return IndicatorReturn.objects.filter(
+        Q(state=ReturnState.APPROVED) | Q(state=ReturnState.SUPERSEDED, superseded_at__gt=run.created_at),
+        period_id=run.period_id, approved_at__isnull=False, approved_at__lte=run.created_at,
+    ).select_related("city")
+
+
+def run_is_illustrative(*, run) -> bool:
+    """Whether the run's data is the demo's synthetic data (any of its returns is illustrative)."""
+    return run_returns(run=run).filter(is_illustrative=True).exists()
+
+
+# The tree as readers see it.
+
+@dataclass(frozen=True)
+class ReaderItem:
+    """A node or an indicator of the tree with what a reader needs to understand its score."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    level: int  # 0 the index, 1 dimensions, 2 groups, 3 indicators
+    parent: str | None
+    children: tuple[str, ...]
+    is_indicator: bool
+    declared_weight: float
+    weight: float  # share among its siblings
+    effective_weight: float  # weight in the index (root 1)
+    aggregation: str = ""  # nodes
+    unit_zh: str = ""  # indicators
+    unit_en: str = ""
+    direction: int = 1
+    decimals: int = 2
+    normalisation: str = ""
+    normalisation_params: dict = field(default_factory=dict)
+    log_transform: bool = False
+    definition_zh: str = ""
+    definition_en: str = ""
+
+    @property
+    def is_group(self) -> bool:
+        return self.level == 2 and not self.is_indicator
+
+
+@dataclass(frozen=True)
+class ReaderTree:
+    version: MethodologyVersion
+    items: tuple[ReaderItem, ...]  # tree order, root first
+    weighting: str  # explicit, equal or entropy
+    weights_from_run: bool  # effective weights as a run computed them (else from the document)
+    normalisation_range: tuple[float, float]
+    imputation: str
+
+    @cached_property
+    def by_code(self) -> dict[str, ReaderItem]:
+        return {item.code: item for item in self.items}
+
+    @property
+    def root(self) -> ReaderItem:
+        return self.items[0]
+
+    def item(self, code: str) -> ReaderItem | None:
+        return self.by_code.get(code)
+
+    def children(self, code: str) -> list[ReaderItem]:
+        by_code = self.by_code
+        return [by_code[child] for child in by_code[code].children]
+
+    def path(self, code: str) -> list[ReaderItem]:
+        """The items from the root down to ``code``."""
+        by_code, path = self.by_code, []
+        item = by_code.get(code)
+        while item is not None:
+            path.append(item)
+            item = by_code.get(item.parent) if item.parent else None
+        return path[::-1]
+
+    def groups(self) -> list[ReaderItem]:
+        """The groups: nodes two levels below the index (the dimensions when the tree has no groups)."""
+        groups = [item for item in self.items if item.is_group]
+        return groups or [item for item in self.items if item.level == 1 and not item.is_indicator]
+
+
+def _document_weights(spec: MethodologySpec) -> tuple[dict[str, float], dict[str, float]]:
+    """Sibling shares and effective weights from the document alone, by the engine's own helpers."""
+    import numpy as np
+
+    from indices.engine.tree import effective_weights, plan_tree, sibling_shares
+
+    plan = plan_tree(spec)
+    weights = plan.declared_weight.copy() if spec.engine.weighting == "explicit" else np.ones(plan.size)
+    weights[0] = 1.0
+    retained = np.ones(plan.size, dtype=bool)
+    shares = sibling_shares(plan, weights, retained)
+    effective = effective_weights(plan, shares)
+    return (dict(zip(plan.codes, map(float, shares), strict=True)),
+            dict(zip(plan.codes, map(float, effective), strict=True)))
+
+
+def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderTree:
+    """The version's tree with units, directions, methods and effective weights.
+
+    Weights come from ``run.diagnostics`` (what the engine used, e.g. after entropy weighting or
+    excluded indicators) when a run is given or the version has a published run; otherwise the
+    engine's tree helpers compute them from the document's declared weights.
+    """
+    spec = methodology_spec(version=version)
+    if run is None:
+        run = (IndexRun.objects.filter(methodology=version, state=RunState.SUCCEEDED, published_at__isnull=False)
+               .order_by("-period__data_year").first())
+    diagnostics = (run.diagnostics or {}) if run is not None else {}
+    from_run = bool(diagnostics.get("effective_weights"))
+    if from_run:
+        shares, effective = diagnostics.get("weights") or {}, diagnostics["effective_weights"]
+    else:
+        shares, effective = _document_weights(spec)
+    items: list[ReaderItem] = []
+
+    def visit(item, parent: str | None, level: int) -> None:
+        common = dict(
+            code=item.code, name_zh=item.name_zh, name_en=item.name_en, level=level, parent=parent,
+            declared_weight=float(item.weight), weight=float(shares.get(item.code) or 0.0),
+            effective_weight=float(effective.get(item.code) or 0.0),
+        )
+        if isinstance(item, NodeSpec):
+            items.append(ReaderItem(**common, children=tuple(child.code for child in item.children),
+                                    is_indicator=False, aggregation=item.aggregation))
+            for child in item.children:
+                visit(child, item.code, level + 1)
+        else:
+            items.append(ReaderItem(
+                **common, children=(), is_indicator=True, unit_zh=item.unit_zh, unit_en=item.unit_en,
+                direction=item.direction, decimals=item.decimals, normalisation=item.normalisation,
+                normalisation_params=dict(item.normalisation_params), log_transform=item.log_transform,
+                definition_zh=item.definition_zh, definition_en=item.definition_en,
+            ))
+
+    visit(spec.root, None, 0)
+    return ReaderTree(version=version, items=tuple(items), weighting=spec.engine.weighting,
+                      weights_from_run=from_run, normalisation_range=tuple(spec.engine.normalisation_range),
+                      imputation=spec.engine.imputation)
+
+
+def methodology_versions_for_reader(*, user=None) -> QuerySet[MethodologyVersion]:
+    """Versions a reader may open: published and retired ones; drafts too for those who see provisional runs."""
+    versions = MethodologyVersion.objects.order_by("code", "-published_at", "-created_at")
+    if not user_sees_provisional(user):
+        versions = versions.exclude(state=MethodologyState.DRAFT)
+    return versions
+
+
+def methodology_current_for_reader() -> MethodologyVersion | None:
+    """The version of the newest published run, else the newest published version."""
+    run = (IndexRun.objects.filter(state=RunState.SUCCEEDED, published_at__isnull=False)
+           .select_related("methodology").order_by("-period__data_year").first())
+    if run is not None:
+        return run.methodology
+    return (MethodologyVersion.objects.filter(state=MethodologyState.PUBLISHED)
+            .order_by("-published_at", "-created_at").first())
+
+
+# Scores.
+
+def run_scores(*, run, codes=None) -> dict[tuple[int, str], Score]:
+    """The run's Score rows keyed by (city id, code), optionally only for ``codes``."""
+    scores = Score.objects.filter(run=run)
+    if codes is not None:
+        scores = scores.filter(code__in=list(codes))
+    return {(score.city_id, score.code): score for score in scores}
+
+
+def run_medians(*, run) -> dict[str, float]:
+    """The median score of every node and indicator across the run's cities (cities without a score left out)."""
+    by_code: dict[str, list[float]] = defaultdict(list)
+    for code, value in Score.objects.filter(run=run, value__isnull=False).values_list("code", "value"):
+        by_code[code].append(value)
+    return {code: statistics.median(values) for code, values in by_code.items()}
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    """One city in a ranking of one node: its score and rank there and its scores on the node's children."""
+
+    city: City
+    rank: int | None
+    score: float | None
+    children: tuple[float | None, ...]  # the scores of the table's columns, in column order
+    children_ranks: tuple[int | None, ...]
+    previous_rank: int | None  # rank on the same node in the previous data year's published run
+    rank_change: int | None  # previous rank − rank: positive moved up
+    rank_p05: float | None
+    rank_median: float | None
+    rank_p95: float | None
+    imputed: bool
+    raw_value: Decimal | float | None = None  # the reported value, for an indicator's ranking
+
+
+@dataclass(frozen=True)
+class RankingTable:
+    run: IndexRun
+    tree: ReaderTree
+    node: ReaderItem  # the node ranked (the index by default)
+    columns: tuple[ReaderItem, ...]  # its children
+    rows: tuple[RankingRow, ...]
+    previous_run: IndexRun | None
+    sort: str
+
+    @property
+    def path(self) -> list[ReaderItem]:
+        return self.tree.path(self.node.code)
+
+    @property
+    def has_bands(self) -> bool:
+        return any(row.rank_p05 is not None for row in self.rows)
+
+
+RANKING_SORTS = ("rank", "city", "score", "change", "band")
+
+
+def _sort_key(sort: str, columns: tuple[ReaderItem, ...]):
+    """A key putting missing values last, whatever the direction."""
+    codes = [column.code for column in columns]
+    key = sort.lstrip("-")
+
+    def value(row: RankingRow):
+        if key == "city":
+            return row.city.code
+        if key == "score":
+            return row.score
+        if key == "change":
+            return row.rank_change
+        if key == "band":
+            return None if row.rank_p95 is None or row.rank_p05 is None else row.rank_p95 - row.rank_p05
+        if key in codes:
+            return row.children[codes.index(key)]
+        return row.rank
+
+    return value
+
+
+def ranking_sort(rows, *, sort: str, columns: tuple[ReaderItem, ...] = ()) -> list[RankingRow]:
+    """Rows ordered by ``sort``: rank, city, score, change, band or a column code; a leading "-"
+    reverses. Rows without the value go last either way; ties keep rank order."""
+    value = _sort_key(sort, columns)
+    ordered = sorted(rows, key=lambda row: (row.rank is None, row.rank or 0, row.city.code))
+    present = [row for row in ordered if value(row) is not None]
+    missing = [row for row in ordered if value(row) is None]
+    present.sort(key=value, reverse=sort.startswith("-"))
+    return present + missing
+
+
+def ranking_sort_is_valid(sort: str, columns: tuple[ReaderItem, ...] = ()) -> bool:
+    return sort.lstrip("-") in (*RANKING_SORTS, *(column.code for column in columns))
+
+
+def ranking_table(*, run, node_code: str | None = None, sort: str = "rank") -> RankingTable:
+    """Every city of ``run`` ranked on one node (the index by default) with its children as columns.
+
+    For the index these are the composite, the dimension scores and the rank band (p05–p95 of the
+    Monte Carlo ranks); for a dimension or group, the drill-down to its children; for an indicator,
+    its normalised score and the reported value. Rank change is measured against the same node in the
+    previous data year's published run. Raises LookupError for a code not in the run's tree.
+    """
+    tree = methodology_reader_tree(version=run.methodology, run=run)
+    node = tree.item(node_code) if node_code else tree.root
+    if node is None:
+        raise LookupError(node_code)
+    columns = tuple(tree.children(node.code))
+    scores = run_scores(run=run, codes=[node.code, *(column.code for column in columns)])
+    previous_run = run_previous_published(run=run)
+    previous = run_scores(run=previous_run, codes=[node.code]) if previous_run is not None else {}
+    raw = _raw_values(run=run, codes=[node.code]) if node.is_indicator else {}
+    city_ids = {city_id for city_id, _code in scores}
+    rows = []
+    for city in City.objects.filter(pk__in=city_ids):
+        score = scores.get((city.pk, node.code))
+        before = previous.get((city.pk, node.code))
+        rank = score.rank if score is not None else None
+        previous_rank = before.rank if before is not None else None
+        child_scores = [scores.get((city.pk, column.code)) for column in columns]
+        rows.append(RankingRow(
+            city=city, rank=rank, score=score.value if score is not None else None,
+            children=tuple(child.value if child is not None else None for child in child_scores),
+            children_ranks=tuple(child.rank if child is not None else None for child in child_scores),
+            previous_rank=previous_rank,
+            rank_change=previous_rank - rank if rank is not None and previous_rank is not None else None,
+            rank_p05=score.rank_p05 if score is not None else None,
+            rank_median=score.rank_median if score is not None else None,
+            rank_p95=score.rank_p95 if score is not None else None,
+            imputed=bool(score is not None and score.imputed),
+            raw_value=raw.get(city.pk, {}).get(node.code),
+        ))
+    if not ranking_sort_is_valid(sort, columns):
+        sort = "rank"
+    return RankingTable(run=run, tree=tree, node=node, columns=columns,
+                        rows=tuple(ranking_sort(rows, sort=sort, columns=columns)),
+                        previous_run=previous_run, sort=sort)
+
+
+def _raw_values(*, run, codes=None, city=None) -> dict[int, dict[str, Decimal | float]]:
+    """{city id: {indicator code: reported value}} as the run read them.
+
+    From the values stored on the run (``IndexRun.inputs``) when it has them, so an amendment
+    approved later does not show through; otherwise from the approved returns in force when the run
+    was created.
+    """
+    stored = (run.inputs or {}).get("values")
+    wanted = set(codes) if codes is not None else None
+    result: dict[int, dict[str, Decimal | float]] = defaultdict(dict)
+    if stored:
+        city_ids = dict(City.objects.filter(code__in=list(stored)).values_list("code", "id"))
+        for unit, values in stored.items():
+            if unit not in city_ids or (city is not None and city_ids[unit] != city.pk):
+                continue
+            for code, value in values.items():
+                if value is not None and (wanted is None or code in wanted):
+                    result[city_ids[unit]][code] = value
+        return result
+    rows = ReturnValue.objects.filter(indicator_return__in=run_returns(run=run), value__isnull=False)
+    if wanted is not None:
+        rows = rows.filter(indicator__code__in=wanted)
+    if city is not None:
+        rows = rows.filter(indicator_return__city=city)
+    for city_id, code, value in rows.values_list("indicator_return__city_id", "indicator__code", "value"):
+        result[city_id][code] = value
+    return result
+
+
+# City profiles.
+
+@dataclass(frozen=True)
+class ProfileItem:
+    """One node or indicator of a city's profile."""
+
+    item: ReaderItem
+    score: float | None
+    rank: int | None
+    median: float | None  # across the run's cities
+    rank_p05: float | None
+    rank_p95: float | None
+    imputed: bool
+    raw_value: Decimal | float | None = None  # indicators: the reported value
+
+    @property
+    def difference(self) -> float | None:
+        """Score minus the median: positive is above the middle city."""
+        if self.score is None or self.median is None:
+            return None
+        return self.score - self.median
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    data_year: int
+    run: IndexRun
+    score: float | None
+    rank: int | None
+    cities: int  # cities ranked that year
+    published: bool
+
+
+@dataclass(frozen=True)
+class CityProfile:
+    city: City
+    run: IndexRun
+    tree: ReaderTree
+    items: tuple[ProfileItem, ...]  # tree order, root first
+    strengths: tuple[ProfileItem, ...]  # groups furthest above the median, largest gap first
+    weaknesses: tuple[ProfileItem, ...]  # groups furthest below the median, largest gap first
+    history: tuple[HistoryPoint, ...]  # oldest data year first
+    cities: int  # cities ranked in this run
+
+    @cached_property
+    def by_code(self) -> dict[str, ProfileItem]:
+        return {entry.item.code: entry for entry in self.items}
+
+    @property
+    def composite(self) -> ProfileItem:
+        return self.items[0]
+
+    def level(self, level: int) -> list[ProfileItem]:
+        return [entry for entry in self.items if entry.item.level == level]
+
+    @property
+    def groups(self) -> list[ProfileItem]:
+        codes = {item.code for item in self.tree.groups()}
+        return [entry for entry in self.items if entry.item.code in codes]
+
+
+def city_profile(*, run, city, top: int = 3) -> CityProfile:
+    """A city's scores and ranks at every level of ``run`` against each node's median across cities.
+
+    Strengths are the ``top`` groups with the largest positive gap to the median, weaknesses the
+    ``top`` with the largest negative gap (a group on the median is neither). History lists the
+    published runs of every data year (with ``run`` itself standing for its year when it is not
+    published), so readers see only published years unless they were shown a provisional run.
+    Raises LookupError when the city has no score in the run.
+    """
+    tree = methodology_reader_tree(version=run.methodology, run=run)
+    scores = {score.code: score for score in Score.objects.filter(run=run, city=city)}
+    if not scores:
+        raise LookupError(city.code)
+    medians = run_medians(run=run)
+    raw = _raw_values(run=run, city=city).get(city.pk, {})
+    items = []
+    for item in tree.items:
+        score = scores.get(item.code)
+        items.append(ProfileItem(
+            item=item, score=score.value if score is not None else None,
+            rank=score.rank if score is not None else None, median=medians.get(item.code),
+            rank_p05=score.rank_p05 if score is not None else None,
+            rank_p95=score.rank_p95 if score is not None else None,
+            imputed=bool(score is not None and score.imputed), raw_value=raw.get(item.code),
+        ))
+    group_codes = {item.code for item in tree.groups()}
+    groups = [entry for entry in items if entry.item.code in group_codes and entry.difference is not None]
+    strengths = sorted((entry for entry in groups if entry.difference > 0), key=lambda entry: -entry.difference)
+    weaknesses = sorted((entry for entry in groups if entry.difference < 0), key=lambda entry: entry.difference)
+
+    root = tree.root.code
+    runs = {published.period.data_year: published for published in IndexRun.objects.filter(
+        state=RunState.SUCCEEDED, published_at__isnull=False).select_related("period")}
+    runs[run.period.data_year] = run
+    history_scores = {score.run_id: score for score in Score.objects.filter(
+        run__in=list(runs.values()), city=city, code=root)}
+    counts = dict(Score.objects.filter(run__in=list(runs.values()), code=root, rank__isnull=False)
+                  .values("run").annotate(count=models.Count("id")).values_list("run", "count"))
+    history = []
+    for year in sorted(runs):
+        year_run = runs[year]
+        score = history_scores.get(year_run.pk)
+        if score is None:
+            continue
+        history.append(HistoryPoint(data_year=year, run=year_run, score=score.value, rank=score.rank,
+                                    cities=counts.get(year_run.pk, 0), published=year_run.published_at is not None))
+    return CityProfile(city=city, run=run, tree=tree, items=tuple(items), strengths=tuple(strengths[:top]),
+                       weaknesses=tuple(weaknesses[:top]), history=tuple(history),
+                       cities=counts.get(run.pk, 0))
+
+
+# Previews: the index computed in memory, nothing stored. A methodologist tries a draft methodology
+# on a published run's data (what-if); a reviewer sees what approving a return would do (impact).
+
+def _inputs_from_run(*, run: IndexRun, spec: MethodologySpec) -> IndexInputs:
+    """The values a run read, laid out for ``spec`` (matched by indicator code)."""
+    stored = run.inputs
+    units = tuple(stored["units"])
+    codes = tuple(indicator.code for indicator in spec.indicators())
+    return IndexInputs(units=units, indicator_codes=codes, values=_matrix(stored["values"], units, codes),
+                       previous=_matrix(stored.get("previous", {}), units, codes),
+                       context=stored.get("context", {}), cities_total=City.objects.count())
+
+
+def _preview(spec: MethodologySpec, inputs: IndexInputs) -> EngineResult:
+    return compute(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous,
+                   audit=False)
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    city: City
+    base_score: float | None
+    base_rank: int | None
+    new_score: float | None
+    new_rank: int | None
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained under the draft (positive = up)."""
+        return None if self.base_rank is None or self.new_rank is None else self.base_rank - self.new_rank
+
+    @property
+    def score_change(self) -> float | None:
+        return None if self.base_score is None or self.new_score is None else self.new_score - self.base_score
+
+
+@dataclass(frozen=True)
+class WeightChange:
+    code: str
+    name_zh: str
+    name_en: str
+    base: float | None  # effective weight in the index; None: not in that version
+    new: float | None
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    base_run: IndexRun
+    methodology: MethodologyVersion
+    rows: list[WhatIfRow]
+    weight_changes: list[WeightChange]
+    error: str = ""  # the engine's refusal of the draft, in the active language
+
+    @property
+    def moved(self) -> int:
+        return sum(1 for row in self.rows if row.rank_change)
+
+
+def methodology_whatif(*, run: IndexRun, methodology: MethodologyVersion) -> WhatIf:
+    """Every city's composite score and rank under ``methodology``, computed on the data ``run`` read,
+    beside the run's own: only the methodology differs, so every change is its effect."""
+    spec = methodology_spec(version=methodology)
+    base_spec = methodology_spec(version=run.methodology)
+    base = {score.city_id: score for score in Score.objects.filter(run=run, level=0).select_related("city")}
+    rows, error, new_weights = [], "", {}
+    try:
+        result = _preview(spec, _inputs_from_run(run=run, spec=spec))
+    except EngineError as refused:
+        result, error = None, str(refused)
+    cities = {city.code: city for city in City.objects.filter(pk__in=base)}
+    if result is not None:
+        new_weights = result.effective_weights
+        for unit in result.units:
+            city = cities.get(unit) or City.objects.get(code=unit)
+            old = base.get(city.pk)
+            rows.append(WhatIfRow(city=city, base_score=old.value if old else None, base_rank=old.rank if old else None,
+                                  new_score=result.score(unit, result.root), new_rank=result.rank(unit, result.root)))
+    else:
+        rows = [WhatIfRow(city=score.city, base_score=score.value, base_rank=score.rank, new_score=None,
+                          new_rank=None) for score in base.values()]
+    rows.sort(key=lambda row: (row.new_rank or row.base_rank or 10**6, row.city.code))
+    return WhatIf(base_run=run, methodology=methodology, rows=rows, error=error,
+                  weight_changes=_weight_changes(base_spec, run.diagnostics.get("effective_weights", {}), spec,
+                                                 new_weights))
+
+
+def _weight_changes(base_spec: MethodologySpec, base: dict, spec: MethodologySpec, new: dict) -> list[WeightChange]:
+    names = {item.code: item for _path, _parent, item in base_spec.walk()}
+    names.update({item.code: item for _path, _parent, item in spec.walk()})
+    changes = []
+    for code in dict.fromkeys([*base, *new]):
+        old_weight, new_weight = base.get(code), new.get(code)
+        if old_weight is None or new_weight is None or abs(old_weight - new_weight) > 1e-9:
+            item = names[code]
+            changes.append(WeightChange(code=code, name_zh=item.name_zh, name_en=item.name_en, base=old_weight,
+                                        new=new_weight))
+    return changes
+
+
+@dataclass(frozen=True)
+class ImpactMover:
+    code: str
+    name_zh: str
+    name_en: str
+    effect: float  # change of the composite score this indicator accounts for (effective weight × its score change)
+
+
+@dataclass(frozen=True)
+class ImpactNode:
+    code: str
+    name_zh: str
+    name_en: str
+    before: float | None
+    after: float | None
+    rank_before: int | None
+    rank_after: int | None
+
+
+@dataclass(frozen=True)
+class ImpactPreview:
+    """What approving a return would do to its city, against the period's approved data now."""
+
+    city: City
+    units_before: int
+    units_after: int
+    nodes: list[ImpactNode]  # the index, then its dimensions
+    movers: list[ImpactMover]  # the indicators that move the composite most, largest effect first
+    error: str = ""
+
+    @property
+    def index(self) -> ImpactNode | None:
+        return self.nodes[0] if self.nodes else None
+
+
+def return_impact_preview(*, indicator_return, movers: int = 5) -> ImpactPreview:
+    """The city's composite and dimension scores and ranks before and after its return's values
+    replace its approved ones (or join the ranking, for a first approval), and the indicators that
+    account for most of the change. Scores are relative (min-max over all cities), so other cities'
+    values matter too; both sides are computed on the same data apart from this return."""
+    period = indicator_return.period
+    spec = methodology_spec(version=period.methodology)
+    city = indicator_return.city
+    submitted = {code: (None if value is None else float(value)) for code, value in ReturnValue.objects.filter(
+        indicator_return=indicator_return).values_list("indicator__code", "value")}
+    before_inputs = index_inputs(period=period, spec=spec)
+    after_inputs = index_inputs(period=period, spec=spec, replace={city.code: submitted})
+    try:
+        before = _preview(spec, before_inputs) if before_inputs.units else None
+        after = _preview(spec, after_inputs)
+    except EngineError as refused:
+        return ImpactPreview(city=city, units_before=len(before_inputs.units), units_after=len(after_inputs.units),
+                             nodes=[], movers=[], error=str(refused))
+    items = {item.code: item for _path, _parent, item in spec.walk()}
+
+    def side(result, code):
+        if result is None or city.code not in result.units:
+            return None, None
+        return result.score(city.code, code), result.rank(city.code, code)
+
+    nodes = []
+    for code in [spec.root.code, *(child.code for child in spec.root.children)]:
+        (old, old_rank), (new, new_rank) = side(before, code), side(after, code)
+        nodes.append(ImpactNode(code=code, name_zh=items[code].name_zh, name_en=items[code].name_en, before=old,
+                                after=new, rank_before=old_rank, rank_after=new_rank))
+    effects = []
+    if before is not None and city.code in before.units:
+        for code in after.indicator_codes:
+            old, new = side(before, code)[0], side(after, code)[0]
+            if old is not None and new is not None and new != old:
+                effects.append(ImpactMover(code=code, name_zh=items[code].name_zh, name_en=items[code].name_en,
+                                           effect=after.effective_weights[code] * (new - old)))
+    effects.sort(key=lambda mover: -abs(mover.effect))
+    return ImpactPreview(city=city, units_before=len(before_inputs.units), units_after=len(after_inputs.units),
+                         nodes=nodes, movers=effects[:movers])

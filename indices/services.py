@@ -30,7 +30,8 @@ from indices.models import (
     render_problem,
 )
 from indices.selectors import IndexInputs, index_inputs, methodology_spec
-from reporting.models import City, Role
+from reporting.models import City
+from reporting.selectors import user_is_methodologist
 from reporting.services import audit_record
 
 VERSION_EXISTS_MESSAGE = gettext_noop("Methodology %(code)s %(version)s already exists.")
@@ -282,7 +283,7 @@ def index_run_fail(*, run: IndexRun, error: str) -> IndexRun:
 @transaction.atomic
 def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) -> IndexRun:
     """Make a finished run of every city the period's public result, replacing any run published before."""
-    if not (actor.is_superuser or actor.has_role(Role.METHODOLOGIST)):
+    if not user_is_methodologist(actor):
         raise PermissionDenied(_(NOT_METHODOLOGIST_MESSAGE))
     # Lock the period's runs: two methodologists publishing at once cannot both replace the old one.
     runs = IndexRun.objects.select_for_update().filter(period_id=run.period_id)

@@ -51,6 +51,10 @@ def user_is_reviewer(user) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.REVIEWER)))
 
 
+def user_is_methodologist(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.METHODOLOGIST)))
+
+
 def user_is_filer(user) -> bool:
     return bool(user.is_authenticated and user.city_id and user.has_role(Role.FILER))
 

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from indices.selectors import return_impact_preview
 from reporting import selectors, services, validation
 from reporting.forms import AmendmentForm, EvidenceForm, ExtensionForm, ImportUploadForm, QueueFilterForm
 from reporting.models import (
@@ -480,6 +481,17 @@ def review_bulk_approve(request):
                                                                               "reason": reason})
     return redirect(reverse("reporting:review_queue") + ("?" + request.POST.get("query", "")
                                                          if request.POST.get("query") else ""))
+
+
+@login_required
+def review_impact(request, pk: int):
+    """The impact preview of a review page, loaded after the page (htmx) because it runs the engine twice."""
+    indicator_return = _visible_return(request, pk)
+    _require_reviewer(request)
+    return render(request, "reporting/_partials/impact.html", {
+        "impact": return_impact_preview(indicator_return=indicator_return),
+        "indicator_return": indicator_return,
+    })
 
 
 @login_required

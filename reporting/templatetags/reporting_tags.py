@@ -1,6 +1,6 @@
 from django import template
 
-from reporting.selectors import user_is_filer, user_is_reviewer
+from reporting.selectors import user_is_filer, user_is_methodologist, user_is_reviewer
 
 register = template.Library()
 
@@ -10,7 +10,8 @@ def portal_roles(user) -> dict:
     """What the menus may offer this user."""
     if not user.is_authenticated:
         return {}
-    return {"filer": user_is_filer(user), "reviewer": user_is_reviewer(user)}
+    return {"filer": user_is_filer(user), "reviewer": user_is_reviewer(user),
+            "methodologist": user_is_methodologist(user)}
 
 
 @register.filter

@@ -1,0 +1,66 @@
+"""Filters of the reader pages: method names in the active language, ranks and weights for display."""
+from django import template
+
+from indices.models import Aggregation, Direction, Normalisation
+
+register = template.Library()
+
+
+@register.filter
+def aggregation_label(value: str) -> str:
+    return Aggregation(value).label if value in Aggregation.values else value
+
+
+@register.filter
+def normalisation_label(value: str) -> str:
+    return Normalisation(value).label if value in Normalisation.values else value
+
+
+@register.filter
+def direction_label(value: int) -> str:
+    return Direction(value).label if value in Direction.values else str(value)
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    """0.125 → "12.5%"."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def rank_change(value) -> str:
+    """+2 → "▲2", −1 → "▼1", 0 → "=", None → "—"."""
+    if value is None:
+        return "—"
+    if value > 0:
+        return f"▲{value}"
+    if value < 0:
+        return f"▼{-value}"
+    return "="
+
+
+@register.filter
+def rank_band(row) -> str:
+    """The 5th–95th percentile rank of a row or profile item, e.g. "3–7"."""
+    low, high = getattr(row, "rank_p05", None), getattr(row, "rank_p95", None)
+    if low is None or high is None:
+        return "—"
+    return f"{low:.0f}–{high:.0f}"
+
+
+@register.filter
+def signed(value, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value):+.{int(digits)}f}"
+
+
+@register.filter
+def number(value, digits: int = 2) -> str:
+    """A reported value with its indicator's decimals and thousands separators."""
+    if value is None:
+        return "—"
+    return f"{float(value):,.{int(digits)}f}"
+

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from indices import views
+
+app_name = "indices"
+urlpatterns = [
+    path("rankings/", views.rankings, name="rankings"),
+    path("rankings/<int:year>/", views.ranking_detail, name="ranking"),
+    path("cities/<str:code>/", views.city_detail, name="city"),
+    path("methodology/", views.methodology_index, name="methodology"),
+    path("methodology/<str:code>/<str:version>/", views.methodology_detail, name="methodology_version"),
+    path("index/runs/", views.run_list, name="runs"),
+    path("index/runs/<int:year>/recompute/", views.run_recompute, name="run_recompute"),
+    path("index/runs/<int:pk>/publish/", views.run_publish, name="run_publish"),
+    path("index/what-if/", views.whatif, name="whatif"),
+]

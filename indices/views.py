@@ -1,0 +1,241 @@
+"""Reader pages: rankings with drill-down, city profiles and the methodology. Thin: every number
+comes from indices.selectors; a run the user may not see is a 404, never a hint that it exists."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from indices import selectors, services
+from indices.forms import WhatIfForm
+from indices.models import IndexRun
+from indices.tasks import recompute_index_task
+from reporting.models import City, ReportingPeriod
+from reporting.selectors import user_is_methodologist, user_is_reviewer
+from reporting.services import client_ip
+
+
+def _zh() -> bool:
+    return (get_language() or "zh-hans").startswith("zh")
+
+
+def _name(item) -> str:
+    return item.name_zh if _zh() else item.name_en
+
+
+def _wants_provisional(request) -> bool:
+    return request.GET.get("run") == "provisional"
+
+
+def _reader_run(request, period: ReportingPeriod):
+    run = selectors.run_for_reader(period=period, user=request.user, provisional=_wants_provisional(request))
+    if run is None:
+        raise Http404
+    return run
+
+
+def _run_context(request, run) -> dict:
+    """What every page about a run shows: whether it is provisional, illustrative, and the way to the other run."""
+    may_see_provisional = selectors.user_sees_provisional(request.user)
+    published = selectors.run_is_published(run)
+    return {
+        "run": run,
+        "provisional": not published,
+        "illustrative": selectors.run_is_illustrative(run=run),
+        "other_run": (selectors.run_latest_provisional(period=run.period) if published
+                      else selectors.run_published(period=run.period)) if may_see_provisional else None,
+        "run_query": "" if published else "run=provisional",
+    }
+
+
+def rankings(request):
+    """The period chooser: straight to the newest data year the user may see."""
+    periods = selectors.ranking_periods(user=request.user)
+    published = [entry for entry in periods if entry.published]
+    if published or periods:
+        year = (published or periods)[0].data_year
+        return redirect("indices:ranking", year=year)
+    return render(request, "indices/ranking_list.html", {"periods": periods, "table": None})
+
+
+def ranking_detail(request, year: int):
+    period = get_object_or_404(ReportingPeriod, data_year=year)
+    run = _reader_run(request, period)
+    try:
+        table = selectors.ranking_table(run=run, node_code=request.GET.get("node") or None,
+                                        sort=request.GET.get("sort") or "rank")
+    except LookupError:
+        raise Http404 from None
+    ranked = selectors.ranking_sort([row for row in table.rows if row.score is not None], sort="rank")
+    chart = {
+        "title": _name(table.node),
+        "cities": [row.city.name_zh if _zh() else row.city.name_en for row in ranked],
+        "values": [round(row.score, 2) for row in ranked],
+    }
+    return render(request, "indices/ranking_list.html", {
+        **_run_context(request, run),
+        "periods": selectors.ranking_periods(user=request.user),
+        "period": period,
+        "table": table,
+        "chart": chart,
+        "sort_links": _sort_links(request, table),
+        "columns": [
+            {"item": column, "sort": _sort_links(request, table)[column.code],
+             "drill": _query(request, node=column.code, sort=None)}
+            for column in table.columns
+        ],
+        "path": [{"item": item, "link": _query(request, node=item.code, sort=None)} for item in table.path],
+    })
+
+
+def _query(request, **changes) -> str:
+    """The current query string with ``changes`` applied (None removes a key)."""
+    query = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return f"?{query.urlencode()}" if query else "?"
+
+
+def _sort_links(request, table) -> dict[str, str]:
+    """For each sortable column, the query that sorts by it (the second click reverses)."""
+    links = {}
+    for key in (*selectors.RANKING_SORTS, *(column.code for column in table.columns)):
+        if table.sort.lstrip("-") == key:
+            sort = table.sort[1:] if table.sort.startswith("-") else f"-{table.sort}"
+        else:
+            # Ranks, names and band widths read smallest first; scores and rank changes best first.
+            sort = key if key in ("rank", "city", "band") else f"-{key}"
+        links[key] = _query(request, sort=sort)
+    return links
+
+
+def city_detail(request, code: str):
+    city = get_object_or_404(City, code=code)
+    periods = selectors.ranking_periods(user=request.user)
+    if not periods:
+        raise Http404
+    year = request.GET.get("year")
+    if year:
+        if not year.isdigit():
+            raise Http404
+        period = get_object_or_404(ReportingPeriod, data_year=int(year))
+    else:
+        period = next((entry.period for entry in periods if entry.published), periods[0].period)
+    run = _reader_run(request, period)
+    try:
+        profile = selectors.city_profile(run=run, city=city)
+    except LookupError:
+        raise Http404 from None
+    groups = profile.groups
+    charts = {
+        "groups": {
+            "indicators": [{"name": _name(entry.item), "max": 100} for entry in groups],
+            "city": [None if entry.score is None else round(entry.score, 2) for entry in groups],
+            "median": [None if entry.median is None else round(entry.median, 2) for entry in groups],
+            "city_label": city.name_zh if _zh() else city.name_en,
+            "median_label": _("Median"),
+        },
+        "history": {
+            "years": [str(point.data_year) for point in profile.history],
+            "scores": [None if point.score is None else round(point.score, 2) for point in profile.history],
+            "ranks": [point.rank for point in profile.history],
+            "score_label": _("Composite score"),
+            "rank_label": _("Rank"),
+            "cities": max((point.cities for point in profile.history), default=1),
+        },
+    }
+    return render(request, "indices/city_profile.html", {
+        **_run_context(request, run),
+        "periods": periods,
+        "period": period,
+        "city": city,
+        "profile": profile,
+        "charts": charts,
+    })
+
+
+def methodology_index(request):
+    version = selectors.methodology_current_for_reader()
+    if version is None:
+        return render(request, "indices/methodology_detail.html", {"tree": None, "versions": []})
+    return redirect("indices:methodology_version", code=version.code, version=version.version)
+
+
+def methodology_detail(request, code: str, version: str):
+    versions = selectors.methodology_versions_for_reader(user=request.user)
+    methodology = get_object_or_404(versions, code=code, version=version)
+    tree = selectors.methodology_reader_tree(version=methodology)
+    return render(request, "indices/methodology_detail.html", {
+        "methodology": methodology,
+        "tree": tree,
+        "versions": versions,
+        "periods": methodology.periods.order_by("-data_year"),
+        "rankings_url": reverse("indices:rankings"),
+    })
+
+
+# The secretariat's pages: every run of a period (recompute, publish) and the what-if of a methodology.
+
+def _require_secretariat(request) -> None:
+    if not (user_is_reviewer(request.user) or user_is_methodologist(request.user)):
+        raise PermissionDenied
+
+
+@login_required
+def run_list(request):
+    """Every period's runs, newest first: state, completeness, timings; publish and recompute."""
+    _require_secretariat(request)
+    periods = ReportingPeriod.objects.select_related("methodology").order_by("-data_year")
+    return render(request, "indices/run_list.html", {
+        "periods": [(period, selectors.period_runs(period=period)) for period in periods],
+        "may_publish": user_is_methodologist(request.user),
+    })
+
+
+@login_required
+@require_POST
+def run_recompute(request, year: int):
+    _require_secretariat(request)
+    period = get_object_or_404(ReportingPeriod, data_year=year)
+    recompute_index_task.delay(period.pk)
+    messages.info(request, _("The index of %(year)s is being recomputed; the run appears below when it is done.")
+                  % {"year": year})
+    return redirect("indices:runs")
+
+
+@login_required
+@require_POST
+def run_publish(request, pk: int):
+    if not user_is_methodologist(request.user):
+        raise PermissionDenied
+    run = get_object_or_404(IndexRun, pk=pk)
+    try:
+        services.index_run_publish(run=run, actor=request.user, ip_address=client_ip(request))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The %(year)s index is published.") % {"year": run.period.data_year})
+    return redirect("indices:runs")
+
+
+@login_required
+def whatif(request):
+    """A draft (or any other) methodology version computed on a published run's data, beside the run."""
+    if not user_is_methodologist(request.user):
+        raise PermissionDenied
+    form = WhatIfForm(request.GET or None)
+    comparison = None
+    if form.is_valid():
+        comparison = selectors.methodology_whatif(run=form.cleaned_data["run"],
+                                                  methodology=form.cleaned_data["methodology"])
+    return render(request, "indices/whatif.html", {"form": form, "whatif": comparison})

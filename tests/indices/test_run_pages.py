@@ -1,0 +1,86 @@
+"""The secretariat's run list (recompute, publish) and the methodologist's what-if page."""
+import pytest
+from django.urls import reverse
+
+from indices.models import IndexRun, MethodologyNode
+from indices.services import index_run_compute, methodology_clone
+from reporting.demo import demo_load
+from reporting.models import AuditEvent, ReportingPeriod, ReturnValue, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def period(db) -> ReportingPeriod:
+    demo_load()
+    return ReportingPeriod.objects.select_related("methodology").get(data_year=2024)
+
+
+def login(client, username: str) -> User:
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    return user
+
+
+def test_the_run_list_is_for_the_secretariat_only(period, client):
+    index_run_compute(period=period)
+    url = reverse("indices:runs")
+
+    assert client.get(url).status_code == 302  # to the login page
+    login(client, "filer-chongqing")
+    assert client.get(url).status_code == 403
+    login(client, "reviewer")
+    page = client.get(url)
+    assert page.status_code == 200 and 'data-testid="runs-2024"' in page.content.decode()
+    assert "publish-" not in page.content.decode()  # reviewers do not publish
+
+
+def test_a_methodologist_publishes_from_the_run_list(period, client):
+    run = index_run_compute(period=period)
+    login(client, "methodologist")
+    assert f'data-testid="publish-{run.pk}"' in client.get(reverse("indices:runs")).content.decode()
+
+    response = client.post(reverse("indices:run_publish", args=[run.pk]), follow=True)
+
+    run.refresh_from_db()
+    assert run.published_at is not None and AuditEvent.objects.filter(event_type="index_run.publish").exists()
+    assert "2024" in response.content.decode()
+    login(client, "reviewer")
+    assert client.post(reverse("indices:run_publish", args=[run.pk])).status_code == 403
+
+
+def test_recompute_now_runs_the_task(period, client):
+    login(client, "reviewer")
+
+    client.post(reverse("indices:run_recompute", args=[2024]))
+
+    assert IndexRun.objects.filter(period=period, state="succeeded").count() == 1  # eager in the tests
+
+
+def test_publishing_a_provisional_run_says_why_not(period, client):
+    ReturnValue.objects.filter(indicator_return__period=period, indicator_return__city__code="500000").delete()
+    period.returns.filter(city__code="500000").update(state="submitted")
+    run = index_run_compute(period=period)
+    login(client, "methodologist")
+
+    response = client.post(reverse("indices:run_publish", args=[run.pk]), follow=True)
+
+    run.refresh_from_db()
+    assert run.published_at is None
+    assert "29" in response.content.decode() and "30" in response.content.decode()
+
+
+def test_the_whatif_page_compares_a_draft_with_the_published_run(period, client):
+    run = index_run_compute(period=period)
+    draft = methodology_clone(version=period.methodology, actor=None, new_version="2025.2")
+    MethodologyNode.objects.filter(version=draft, code="V").update(weight=3)
+    assert client.get(reverse("indices:whatif")).status_code == 302
+    login(client, "reviewer")
+    assert client.get(reverse("indices:whatif")).status_code == 403
+    login(client, "methodologist")
+
+    page = client.get(reverse("indices:whatif"), {"run": run.pk, "methodology": draft.pk}).content.decode()
+
+    assert 'data-testid="whatif-table"' in page and "2025.2" in page
+    assert "▲" in page and "▼" in page
+    assert IndexRun.objects.count() == 1
