@@ -134,8 +134,12 @@ def build_workbook(world: dict) -> bytes:
 
     from reporting.resources import COLUMNS
 
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("2024")
+    # A normal workbook, as Excel, WPS and the portal's own template write it: with the sheet's
+    # <dimension> element. (openpyxl's write-only mode leaves it out, and a reader must then scan the
+    # whole sheet once more to size it: about 2 s for this file.)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "2024"
     sheet.append([f"{zh} {key}" for key, zh in COLUMNS])
     for index, city in enumerate(world["cities"]):
         this_year = world["templates"][index % len(world["templates"])][2024]

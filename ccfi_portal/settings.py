@@ -153,10 +153,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
+
 # Redis redelivers unacknowledged tasks after the visibility timeout: keep it above the time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Publishing a run enqueues the white paper in both languages; with workers (a broker) also every
+# city's report. Without a broker the builds run in the publishing process, so city reports are then
+# built when first downloaded instead.
+REPORTS_BUILD_ON_PUBLISH = env.bool("REPORTS_BUILD_ON_PUBLISH", default=True)
+REPORTS_CITY_ON_PUBLISH = env.bool("REPORTS_CITY_ON_PUBLISH", default=bool(CELERY_BROKER_URL))
 
 # REST FRAMEWORK
 # https://www.django-rest-framework.org/api-guide/settings/

@@ -10,3 +10,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks in-process unless a test starts a real worker (tests/test_celery_worker.py).
 CELERY_TASK_ALWAYS_EAGER = True
+# Tests that publish runs do not build PDFs as a side effect; the report tests build them directly.
+REPORTS_BUILD_ON_PUBLISH = False

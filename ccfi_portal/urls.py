@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reporting.urls")),
     path("", include("indices.urls")),
+    path("", include("indices.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("reporting.api.urls")),
     path("api/v1/", include("indices.api.urls")),

@@ -32,6 +32,7 @@ from indices.models import (
     MethodologyNode,
     MethodologyState,
     MethodologyVersion,
+    Report,
     Score,
     ValidationRule,
 )
@@ -657,3 +658,13 @@ class ScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "city__name_zh", "city__name_en")
     list_select_related = ("run__period", "run__methodology", "city")
 
+
+# Reports are built by indices.reports.services (on publish, or build_report from the shell); the
+# admin shows each build's state, checksum and timing and changes none of them.
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("run", "kind", "city", "language", "state", "pages", "size", "build_seconds", "built_at")
+    list_filter = ("kind", "language", "state", "run__period")
+    search_fields = ("sha256", "city__name_zh", "city__name_en")
+    list_select_related = ("run__period", "run__methodology", "city")

@@ -6,3 +6,10 @@ class IndicesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "indices"
     verbose_name = _("Index methodology and results")
+
+    def ready(self):
+        from django.core.checks import register
+
+        from indices.reports.checks import report_dependencies_check
+
+        register(report_dependencies_check, "indices")

@@ -385,6 +385,15 @@ class IndexRun(models.Model):
         return f"{self.period} · {self.methodology.code} {self.methodology.version} · {self.input_hash[:12]}"
 
     @property
+    def error_display(self) -> str:
+        """The failure in the active language when the engine gave its message template, else as stored."""
+        failure = self.diagnostics.get("error") if isinstance(self.diagnostics, dict) else None
+        if not failure:
+            return self.error
+        text = gettext(failure["message"])
+        return text % failure["params"] if failure["params"] else text
+
+    @property
     def total_ms(self) -> float:
         return sum(self.timings.values()) * 1000
 
@@ -415,3 +424,60 @@ class Score(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.value} (#{self.rank})"
 
+
+class ReportKind(models.TextChoices):
+    WHITE_PAPER = "white_paper", _("Annual white paper")
+    CITY = "city", _("City report")
+
+
+class ReportState(models.TextChoices):
+    BUILDING = "building", _("Building")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Report(models.Model):
+    """A PDF built from an index run: the white paper of one language, or one city's report.
+
+    One row per run, kind, language (and city): a rebuild replaces the file only once the new one is
+    complete, so a failed build leaves the previous file (and its checksum, size and page count) in
+    place and records the error beside it.
+    """
+
+    run = models.ForeignKey(IndexRun, verbose_name=_("index run"), on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField(_("kind"), max_length=12, choices=ReportKind.choices)
+    city = models.ForeignKey(
+        "reporting.City", verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The city of a city report; empty for the white paper."),
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    file = models.FileField(_("file"), upload_to="reports/", max_length=200, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    build_seconds = models.FloatField(_("build time (seconds)"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=ReportState.choices, default=ReportState.BUILDING)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    built_at = models.DateTimeField(_("built at"), null=True, blank=True,
+                                    help_text=_("When the current file was written."))
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-run__period__data_year", "kind", "city__code", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "kind", "language"], condition=models.Q(city__isnull=True),
+                                    name="report_unique_edition"),
+            models.UniqueConstraint(fields=["run", "kind", "language", "city"],
+                                    condition=models.Q(city__isnull=False), name="report_unique_city_edition"),
+        ]
+
+    def __str__(self) -> str:
+        city = f" {self.city.name_zh}" if self.city_id else ""
+        return f"{self.run.period.data_year} {self.get_kind_display()}{city} ({self.language})"
+
+    @property
+    def is_available(self) -> bool:
+        return bool(self.file) and bool(self.sha256)

@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from indices.engine import spec as methodology_spec_module
 from indices.engine.compute import compute
@@ -788,7 +789,7 @@ def methodology_whatif(*, run: IndexRun, methodology: MethodologyVersion) -> Wha
     try:
         result = _preview(spec, _inputs_from_run(run=run, spec=spec))
     except EngineError as refused:
-        result, error = None, str(refused)
+        result, error = None, refused.render(gettext)
     cities = {city.code: city for city in City.objects.filter(pk__in=base)}
     if result is not None:
         new_weights = result.effective_weights
@@ -871,7 +872,7 @@ def return_impact_preview(*, indicator_return, movers: int = 5) -> ImpactPreview
         after = _preview(spec, after_inputs)
     except EngineError as refused:
         return ImpactPreview(city=city, units_before=len(before_inputs.units), units_after=len(after_inputs.units),
-                             nodes=[], movers=[], error=str(refused))
+                             nodes=[], movers=[], error=refused.render(gettext))
     items = {item.code: item for _path, _parent, item in spec.walk()}
 
     def side(result, code):
@@ -894,3 +895,42 @@ def return_impact_preview(*, indicator_return, movers: int = 5) -> ImpactPreview
     effects.sort(key=lambda mover: -abs(mover.effect))
     return ImpactPreview(city=city, units_before=len(before_inputs.units), units_after=len(after_inputs.units),
                          nodes=nodes, movers=effects[:movers])
+
+
+# What a run did, for its explanation page.
+
+@dataclass(frozen=True)
+class RunExplanation:
+    run: IndexRun
+    names: dict[str, tuple[str, str]]  # code → (Chinese, English)
+    indicators: list[dict]  # the statistical audit per indicator, with name_zh/name_en
+    groups: list[dict]  # Cronbach's alpha per node
+    correlation_flags: list[dict]
+    sensitivity: list[dict]  # element dropped, its mean absolute rank shift: largest first
+    treatments: list[dict]
+    imputed_cells: list[dict]
+
+
+def run_explanation(*, run: IndexRun) -> RunExplanation:
+    """The run's diagnostics (availability, treatment, imputation, statistical audit, uncertainty and
+    sensitivity) with every code named, as the engine recorded them."""
+    spec = methodology_spec(version=run.methodology)
+    names = {item.code: (item.name_zh, item.name_en) for _path, _parent, item in spec.walk()}
+    diagnostics = run.diagnostics or {}
+    audit = diagnostics.get("audit") or {}
+
+    def named(row: dict, key: str = "code") -> dict:
+        zh, en = names.get(row[key], (row[key], row[key]))
+        return {**row, "name_zh": zh, "name_en": en}
+
+    return RunExplanation(
+        run=run, names=names,
+        indicators=[named(row) for row in audit.get("indicators", [])],
+        groups=[named(row) for row in audit.get("groups", [])],
+        correlation_flags=[named(row, "first") for row in audit.get("flags", [])],
+        sensitivity=sorted((named({"code": code, "shift": shift})
+                            for code, shift in (diagnostics.get("sensitivity") or {}).items() if shift is not None),
+                           key=lambda row: -row["shift"]),
+        treatments=[named(row, "indicator") for row in diagnostics.get("treatments", [])],
+        imputed_cells=[named(row, "indicator") for row in diagnostics.get("imputed_cells", [])],
+    )

@@ -29,6 +29,7 @@ from indices.models import (
     ValidationRule,
     render_problem,
 )
+from indices.reports.services import reports_enqueue_for_run
 from indices.selectors import IndexInputs, index_inputs, methodology_spec
 from reporting.models import City
 from reporting.selectors import user_is_methodologist
@@ -252,7 +253,7 @@ def index_run_compute(*, period, methodology: MethodologyVersion | None = None) 
         return run
     try:
         result = compute(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous,
-                         uncertainty=True, uncertainty_nodes=_uncertainty_nodes(spec))
+                         uncertainty=True, sensitivity=True, uncertainty_nodes=_uncertainty_nodes(spec))
         computed = time.perf_counter()
         city_ids = dict(City.objects.filter(code__in=inputs.units).values_list("code", "id"))
         with transaction.atomic():
@@ -264,7 +265,7 @@ def index_run_compute(*, period, methodology: MethodologyVersion | None = None) 
                            "store": round(time.perf_counter() - computed, 4)}
             run.save(update_fields=["state", "finished_at", "diagnostics", "timings"])
     except EngineError as error:
-        return index_run_fail(run=run, error=str(error))
+        return index_run_fail(run=run, error=str(error), details={"message": error.message, "params": error.params})
     except Exception as error:
         # Marked failed so that the task's retry can claim the run again; the caller sees the error.
         index_run_fail(run=run, error=f"{type(error).__name__}: {error}")
@@ -272,10 +273,12 @@ def index_run_compute(*, period, methodology: MethodologyVersion | None = None) 
     return run
 
 
-def index_run_fail(*, run: IndexRun, error: str) -> IndexRun:
-    """Mark a run failed (the task gave up on a transient error); its previous runs stay in place."""
+def index_run_fail(*, run: IndexRun, error: str, details: dict | None = None) -> IndexRun:
+    """Mark a run failed with its error (in English; ``details`` keeps the engine's message template and
+    parameters so pages can show it translated); earlier runs stay in place."""
     IndexRun.objects.filter(pk=run.pk, state=RunState.RUNNING).update(
-        state=RunState.FAILED, error=error[:2000], finished_at=timezone.now())
+        state=RunState.FAILED, error=error[:2000], finished_at=timezone.now(),
+        diagnostics={"error": details} if details else {})
     run.refresh_from_db()
     return run
 
@@ -299,4 +302,5 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
     run.save(update_fields=["published_at", "published_by"])
     audit_record(actor=actor, event_type="index_run.publish", obj=run, ip_address=ip_address,
                  details={"input_hash": run.input_hash, "replaced_runs": replaced})
+    transaction.on_commit(lambda: reports_enqueue_for_run(run))
     return run

@@ -25,3 +25,21 @@ def recompute_index_task(self, period_id: int) -> dict:
     except (OperationalError, InterfaceError) as error:
         raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 5, 300)) from error
     return {"run": run.pk, "state": run.state, "input_hash": run.input_hash}
+
+
+@shared_task(name="indices.build_report", bind=True, max_retries=3)
+def build_report_task(self, run_id: int, kind: str, language: str, city_code: str | None = None) -> dict:
+    """Build one PDF report of an index run (enqueued when a run is published, or on demand).
+
+    Safe to deliver twice: the PDF is deterministic and an unchanged file is not written again. A
+    build that fails is recorded on the report (its previous file stays); a lost database
+    connection is retried.
+    """
+    from indices.reports.services import report_build_safe
+
+    try:
+        report = report_build_safe(run_id=run_id, kind=kind, language=language, city_code=city_code)
+    except (OperationalError, InterfaceError) as error:
+        raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 5, 120)) from error
+    return {"report": report.pk, "state": report.state, "sha256": report.sha256, "pages": report.pages,
+            "seconds": report.build_seconds}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("methodology/<str:code>/<str:version>/", views.methodology_detail, name="methodology_version"),
     path("index/runs/", views.run_list, name="runs"),
     path("index/runs/<int:year>/recompute/", views.run_recompute, name="run_recompute"),
+    path("index/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("index/runs/<int:pk>/publish/", views.run_publish, name="run_publish"),
     path("index/what-if/", views.whatif, name="whatif"),
 ]

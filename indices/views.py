@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from indices import selectors, services
 from indices.forms import WhatIfForm
 from indices.models import IndexRun
+from indices.reports.selectors import user_may_see_city_report
 from indices.tasks import recompute_index_task
 from reporting.models import City, ReportingPeriod
 from reporting.selectors import user_is_methodologist, user_is_reviewer
@@ -160,6 +161,7 @@ def city_detail(request, code: str):
         "city": city,
         "profile": profile,
         "charts": charts,
+        "city_report_allowed": run.published_at is not None and user_may_see_city_report(request.user, city),
     })
 
 
@@ -239,3 +241,12 @@ def whatif(request):
         comparison = selectors.methodology_whatif(run=form.cleaned_data["run"],
                                                   methodology=form.cleaned_data["methodology"])
     return render(request, "indices/whatif.html", {"form": form, "whatif": comparison})
+
+
+def run_detail(request, pk: int):
+    """How a run was computed and what its statistical audit found: public for a published run, for the
+    secretariat otherwise."""
+    run = get_object_or_404(IndexRun.objects.select_related("period", "methodology", "published_by"), pk=pk)
+    if run.published_at is None and not selectors.user_sees_provisional(request.user):
+        raise Http404
+    return render(request, "indices/run_detail.html", {"explanation": selectors.run_explanation(run=run)})

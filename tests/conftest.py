@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from indices.engine import spec
 from indices.services import methodology_create_from_spec
@@ -53,6 +54,15 @@ SMALL_DOCUMENT = {
          "bounds": {"hard_min": 1, "hard_max": 5000, "soft_min": None, "soft_max": None, "yoy_tolerance_pct": 10}},
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the portal's default language: a request made in English, or a management
+    command (Django turns translations off in some), must not leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_report_header(config):

@@ -20,6 +20,8 @@ def pick(item, name: str):
     from django.utils.translation import get_language
 
     suffix = "zh" if (get_language() or "zh-hans").startswith("zh") else "en"
+    if isinstance(item, dict):
+        return item.get(f"{name}_{suffix}", "")
     return getattr(item, f"{name}_{suffix}", "")
 
 

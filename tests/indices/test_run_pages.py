@@ -84,3 +84,34 @@ def test_the_whatif_page_compares_a_draft_with_the_published_run(period, client)
     assert 'data-testid="whatif-table"' in page and "2025.2" in page
     assert "▲" in page and "▼" in page
     assert IndexRun.objects.count() == 1
+
+
+def test_a_published_runs_explanation_is_public_and_a_provisional_one_is_not(period, client):
+    run = index_run_compute(period=period)
+    url = reverse("indices:run_detail", args=[run.pk])
+    assert client.get(url).status_code == 404  # not published yet
+
+    login(client, "reviewer")
+    page = client.get(url).content.decode()
+    assert run.input_hash in page and 'data-testid="run-audit"' in page and 'data-testid="run-sensitivity"' in page
+    assert "克朗巴赫" in page  # Cronbach's alpha, in Chinese
+    client.logout()
+    run.published_at = run.finished_at
+    run.save(update_fields=["published_at"])
+    assert client.get(url).status_code == 200
+
+
+def test_a_failed_runs_error_is_shown_in_the_readers_language(period, client):
+    draft = methodology_clone(version=period.methodology, actor=None, new_version="geo")
+    MethodologyNode.objects.filter(version=draft, parent__isnull=False, parent__parent__isnull=False).update(
+        aggregation="geometric")
+    from indices.services import methodology_publish
+
+    failed = index_run_compute(period=period, methodology=methodology_publish(version=draft, actor=None))
+    login(client, "reviewer")
+
+    chinese = client.get(reverse("indices:runs")).content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("indices:runs")).content.decode()
+
+    assert "geometric" in failed.error and "需要正值" in chinese and "needs positive values" in english

@@ -1,0 +1,89 @@
+"""HTML templates → PDF with WeasyPrint.
+
+The HTML is self-contained (print CSS and SVG charts inline), so the URL fetcher refuses every
+URL: nothing on disk or on the network can be pulled into a report, whatever text a methodologist
+or a filer entered. Output is deterministic: the PDF dates are the run's own timestamp and the file
+identifier is a hash of the content, so the same run and language give the same bytes.
+"""
+from __future__ import annotations
+
+import ctypes.util
+import logging
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from indices.models import ReportKind
+from indices.reports.context import city_report_context, white_paper_context
+from indices.reports.data import report_data
+from reporting.models import City
+
+logger = logging.getLogger(__name__)
+
+WHITE_PAPER_TEMPLATE = "reports/white_paper/base.html"
+CITY_REPORT_TEMPLATE = "reports/city_report.html"
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    content: bytes
+    pages: int
+
+
+def _refusing_fetcher():
+    """A WeasyPrint URL fetcher that reads only data: URLs (the inlined charts): no file:// or
+    network URL may be read, whatever text a methodologist or a filer entered."""
+    from weasyprint import URLFetcher
+
+    class RefusingFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            # data: URLs are the charts, inlined by indices.reports.charts; nothing else is read.
+            if not url.startswith("data:"):
+                raise ValueError(f"Report resources are inlined; refused to fetch {url[:80]!r}.")
+            return super().fetch(url, headers)
+
+    return RefusingFetcher(allowed_protocols=("data",), allow_redirects=False)
+
+
+_FONT_CONFIG = None
+
+
+def _font_config():
+    """One FontConfiguration per process: fontconfig's font list is read once, not per report."""
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
+def harfbuzz_subset_available() -> bool:
+    """Whether WeasyPrint subsets fonts with HarfBuzz (fast) rather than fontTools (about 50 times slower
+    on a CJK font). Debian's libharfbuzz-subset0 provides it."""
+    return ctypes.util.find_library("harfbuzz-subset") is not None
+
+
+def render_html(*, run, kind: str, language: str, city: City | None = None) -> str:
+    data = report_data(run=run)
+    with translation.override(language):
+        if kind == ReportKind.CITY:
+            if city is None:
+                raise ValueError("A city report needs a city.")
+            return render_to_string(CITY_REPORT_TEMPLATE, city_report_context(data, city, language))
+        return render_to_string(WHITE_PAPER_TEMPLATE, white_paper_context(data, language))
+
+
+def html_to_pdf(html: str) -> RenderedReport:
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url="about:blank", url_fetcher=_refusing_fetcher()).render(
+        font_config=_font_config())
+    content = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False)
+    return RenderedReport(content=content, pages=len(document.pages))
+
+
+def report_render_pdf(*, run, kind: str, language: str, city: City | None = None) -> RenderedReport:
+    """The report's PDF bytes and page count."""
+    return html_to_pdf(render_html(run=run, kind=kind, language=language, city=city))

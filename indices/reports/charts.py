@@ -1,0 +1,279 @@
+"""The report's charts as small, hand-written SVG.
+
+Light on purpose: a chart is a few dozen rectangles, lines and text elements, inlined in the HTML,
+so WeasyPrint lays them out quickly and sets their text in the document's own (embedded, subsetted)
+CJK font: every label stays real text, searchable and never a Type 3 glyph. Every chart names its
+axis and unit. Coordinates are rounded, so the same data gives the same bytes.
+"""
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from django.utils.safestring import mark_safe
+
+FONT = "Noto Sans CJK SC"
+INK = "#1f2a37"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+ACCENT = "#b91c1c"
+BAR = "#1d4e89"
+BAR_LIGHT = "#9fb7d6"
+MEDIAN = "#d97706"
+
+
+def _n(value: float) -> str:
+    """A coordinate: one decimal, no trailing zeros."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _text(x: float, y: float, content: str, *, size: float = 7, anchor: str = "start", fill: str = INK,
+          weight: str = "normal") -> str:
+    bold = ' font-weight="bold"' if weight == "bold" else ""
+    return (f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" text-anchor="{anchor}" fill="{fill}"{bold}>'
+            f"{escape(content)}</text>")
+
+
+def _svg(width: float, height: float, body: list[str], *, title: str) -> Chart:
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}mm" height="{_n(height)}mm" '
+           f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}">'
+           f"<title>{escape(title)}</title>{''.join(body)}</svg>")
+    return Chart(svg=svg, title=title, width=width, height=height)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG chart, placed in the page as an image: WeasyPrint then parses it with its SVG parser
+    instead of running thousands of SVG elements through the HTML parser and the CSS cascade."""
+
+    svg: str
+    title: str
+    width: float  # mm
+    height: float
+
+    def __html__(self) -> str:
+        data = base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+        return (f'<img class="chart" alt="{escape(self.title)}" src="data:image/svg+xml;base64,{data}" '
+                f'style="width:{_n(self.width)}mm;height:{_n(self.height)}mm">')
+
+    def __str__(self) -> str:
+        # Django's templates turn a value into str before escaping: hand them safe markup.
+        return mark_safe(self.__html__())
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    highlight: bool = False
+    note: str = ""  # printed after the value, e.g. the rank change
+
+
+def ranking_bars(bars: Sequence[Bar], *, axis_title: str, title: str, width: float = 170,
+                 maximum: float = 100.0, median: float | None = None, median_label: str = "") -> Chart:
+    """Horizontal bars, best first, on a 0–maximum scale with gridlines every 20."""
+    row, label_width, top = 4.6, 24.0, 6.0
+    plot_width = width - label_width - 22
+    height = top + row * len(bars) + 12
+    scale = plot_width / maximum
+    body = []
+    for tick in range(0, int(maximum) + 1, 20):
+        x = label_width + tick * scale
+        body.append(f'<line x1="{_n(x)}" y1="{_n(top - 1)}" x2="{_n(x)}" y2="{_n(top + row * len(bars))}" '
+                    f'stroke="{GRID}" stroke-width="0.3"/>')
+        body.append(_text(x, top + row * len(bars) + 4, str(tick), size=2.1, anchor="middle", fill=MUTED))
+    for index, bar in enumerate(bars):
+        y = top + index * row
+        body.append(_text(label_width - 1.5, y + row * 0.72, bar.label, size=2.5, anchor="end",
+                          weight="bold" if bar.highlight else "normal"))
+        if bar.value is None:
+            continue
+        length = max(bar.value, 0.0) * scale
+        colour = ACCENT if bar.highlight else BAR
+        body.append(f'<rect x="{_n(label_width)}" y="{_n(y + 0.7)}" width="{_n(length)}" height="{_n(row - 1.4)}" '
+                    f'fill="{colour}"/>')
+        body.append(_text(label_width + length + 1.2, y + row * 0.72, f"{bar.value:.1f} {bar.note}".strip(),
+                          size=2.1, fill=MUTED))
+    if median is not None:
+        x = label_width + median * scale
+        body.append(f'<line x1="{_n(x)}" y1="{_n(top - 2)}" x2="{_n(x)}" y2="{_n(top + row * len(bars))}" '
+                    f'stroke="{MEDIAN}" stroke-width="0.5" stroke-dasharray="1.2 0.8"/>')
+        body.append(_text(x, top - 2.6, median_label, size=2.1, anchor="middle", fill=MEDIAN))
+    body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
+    return _svg(width, height, body, title=title)
+
+
+def _heat_colour(value: float | None) -> str:
+    """White (0) to deep blue (100), by linear interpolation in RGB."""
+    if value is None:
+        return "#f3f4f6"
+    share = min(max(value / 100.0, 0.0), 1.0)
+    low, high = (247, 251, 255), (8, 48, 107)
+    channels = [round(a + (b - a) * share) for a, b in zip(low, high, strict=True)]
+    return "#{:02x}{:02x}{:02x}".format(*channels)
+
+
+def heat_map(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float | None]], *,
+             title: str, legend: str, width: float = 174, separators: Sequence[int] = (),
+             labelled: Sequence[int] | None = None) -> Chart:
+    """Cities × nodes, each cell coloured by its score and labelled with it; ``separators`` are the
+    column indexes before which a thicker line marks a new dimension; ``labelled`` the columns whose
+    cells also print their score (all by default)."""
+    labelled = set(range(len(columns)) if labelled is None else labelled)
+    label_width, header, row = 20.0, 26.0, 4.4
+    cell = (width - label_width) / max(len(columns), 1)
+    height = header + row * len(rows) + 10
+    body = []
+    for column, name in enumerate(columns):
+        x = label_width + (column + 0.5) * cell
+        body.append(f'<text x="{_n(x)}" y="{_n(header - 1.5)}" font-size="2.1" fill="{INK}" '
+                    f'transform="rotate(-40 {_n(x)} {_n(header - 1.5)})">{escape(name)}</text>')
+    for index, name in enumerate(rows):
+        y = header + index * row
+        body.append(_text(label_width - 1.5, y + row * 0.7, name, size=2.3, anchor="end"))
+        for column, value in enumerate(values[index]):
+            x = label_width + column * cell
+            colour = _heat_colour(value)
+            body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(cell)}" height="{_n(row)}" fill="{colour}" '
+                        f'stroke="#ffffff" stroke-width="0.3"/>')
+            # Numbers only in the labelled columns (the dimensions): 450 more text runs would cost a
+            # second of rendering, and the group scores are tabled in the dimension chapters.
+            if value is not None and column in labelled:
+                ink = "#ffffff" if value >= 55 else INK
+                body.append(_text(x + cell / 2, y + row * 0.7, f"{value:.0f}", size=1.9, anchor="middle", fill=ink))
+    for column in separators:
+        x = label_width + column * cell
+        body.append(f'<line x1="{_n(x)}" y1="{_n(header)}" x2="{_n(x)}" y2="{_n(header + row * len(rows))}" '
+                    f'stroke="{INK}" stroke-width="0.6"/>')
+    legend_y = header + row * len(rows) + 3
+    for step in range(11):
+        body.append(f'<rect x="{_n(label_width + step * 6)}" y="{_n(legend_y)}" width="6" height="2.6" '
+                    f'fill="{_heat_colour(step * 10)}"/>')
+    body.append(_text(label_width, legend_y + 5.2, "0", size=2.1, fill=MUTED))
+    body.append(_text(label_width + 66, legend_y + 5.2, "100", size=2.1, anchor="end", fill=MUTED))
+    body.append(_text(label_width + 70, legend_y + 2.2, legend, size=2.1, fill=MUTED))
+    return _svg(width, height, body, title=title)
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    rank: int | None
+    low: float | None  # 5th percentile
+    median: float | None
+    high: float | None  # 95th percentile
+
+
+def rank_bands(bands: Sequence[Band], *, cities: int, axis_title: str, title: str, legend: Sequence[str],
+               width: float = 170) -> Chart:
+    """Each city's rank (dot) and its 5–95 % Monte Carlo interval (bar), rank 1 on the left."""
+    row, label_width, top = 4.6, 24.0, 8.0
+    plot_width = width - label_width - 6
+    height = top + row * len(bands) + 12
+    scale = plot_width / max(cities - 1, 1)
+
+    def x_of(rank: float) -> float:
+        return label_width + (rank - 1) * scale
+
+    body = []
+    for tick in [1, *range(5, cities + 1, 5)]:
+        x = x_of(tick)
+        body.append(f'<line x1="{_n(x)}" y1="{_n(top - 1)}" x2="{_n(x)}" y2="{_n(top + row * len(bands))}" '
+                    f'stroke="{GRID}" stroke-width="0.3"/>')
+        body.append(_text(x, top + row * len(bands) + 4, str(tick), size=2.1, anchor="middle", fill=MUTED))
+    for index, band in enumerate(bands):
+        y = top + index * row + row / 2
+        body.append(_text(label_width - 1.5, y + 0.9, band.label, size=2.5, anchor="end"))
+        if band.low is not None and band.high is not None:
+            body.append(f'<rect x="{_n(x_of(band.low))}" y="{_n(y - 1.1)}" '
+                        f'width="{_n(max((band.high - band.low) * scale, 0.6))}" height="2.2" fill="{BAR_LIGHT}"/>')
+        if band.median is not None:
+            body.append(f'<line x1="{_n(x_of(band.median))}" y1="{_n(y - 1.6)}" x2="{_n(x_of(band.median))}" '
+                        f'y2="{_n(y + 1.6)}" stroke="{MEDIAN}" stroke-width="0.6"/>')
+        if band.rank is not None:
+            body.append(f'<circle cx="{_n(x_of(band.rank))}" cy="{_n(y)}" r="1.1" fill="{BAR}"/>')
+    legend_y = 3.0
+    body.append(f'<circle cx="{_n(label_width + 1)}" cy="{_n(legend_y)}" r="1.1" fill="{BAR}"/>')
+    body.append(_text(label_width + 3, legend_y + 0.8, legend[0], size=2.1, fill=MUTED))
+    body.append(f'<rect x="{_n(label_width + 48)}" y="{_n(legend_y - 1.1)}" width="6" height="2.2" '
+                f'fill="{BAR_LIGHT}"/>')
+    body.append(_text(label_width + 56, legend_y + 0.8, legend[1], size=2.1, fill=MUTED))
+    body.append(f'<line x1="{_n(label_width + 112)}" y1="{_n(legend_y - 1.6)}" x2="{_n(label_width + 112)}" '
+                f'y2="{_n(legend_y + 0.8)}" stroke="{MEDIAN}" stroke-width="0.6"/>')
+    body.append(_text(label_width + 114, legend_y + 0.8, legend[2], size=2.1, fill=MUTED))
+    body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
+    return _svg(width, height, body, title=title)
+
+
+def radar(axes: Sequence[str], series: Sequence[float | None], reference: Sequence[float | None], *,
+          title: str, size: float = 80) -> Chart:
+    """The city's scores (filled) against the median city (dashed) on 0–100 spokes.
+
+    Label the axes with short codes and give the legend in the page: WeasyPrint lays out SVG text one
+    letter at a time, so thirty radars labelled with full English names cost seconds.
+    """
+    count = len(axes)
+    width, height = size + 16, size + 2
+    centre_x, centre_y, radius = width / 2, height / 2, size / 2 - 5
+
+    def point(index: int, value: float | None) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * index / count
+        distance = radius * min(max(value or 0.0, 0.0), 100.0) / 100.0
+        return centre_x + distance * math.cos(angle), centre_y + distance * math.sin(angle)
+
+    body = []
+    for ring in (25, 50, 75, 100):
+        ring_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, ring) for i in range(count)))
+        body.append(f'<polygon points="{ring_points}" fill="none" stroke="{GRID}" stroke-width="0.3"/>')
+        if ring in (50, 100):
+            x, y = point(0, ring)
+            body.append(_text(x + 0.8, y + 1.0, str(ring), size=1.7, fill=MUTED))
+    for index, name in enumerate(axes):
+        x, y = point(index, 100)
+        body.append(f'<line x1="{_n(centre_x)}" y1="{_n(centre_y)}" x2="{_n(x)}" y2="{_n(y)}" '
+                    f'stroke="{GRID}" stroke-width="0.3"/>')
+        lx, ly = point(index, 113)
+        anchor = "middle" if abs(lx - centre_x) < 3 else ("start" if lx > centre_x else "end")
+        body.append(_text(lx, ly + 0.8, name, size=2.1, anchor=anchor))
+    median_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, v) for i, v in enumerate(reference)))
+    city_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, v) for i, v in enumerate(series)))
+    body.append(f'<polygon points="{city_points}" fill="{BAR}" fill-opacity="0.25" stroke="{BAR}" '
+                f'stroke-width="0.7"/>')
+    body.append(f'<polygon points="{median_points}" fill="none" stroke="{MEDIAN}" stroke-width="0.6" '
+                f'stroke-dasharray="1.2 0.8"/>')
+    return _svg(width, height, body, title=title)
+
+
+def group_strips(groups: Sequence[str], points: Sequence[Sequence[float | None]], *, medians: Sequence[float | None],
+                 title: str, axis_title: str, width: float = 170) -> Chart:
+    """One row per group: every city's score as a tick on 0–100, and the median as a diamond."""
+    row, label_width, top = 8.0, 42.0, 3.0
+    plot_width = width - label_width - 4
+    height = top + row * len(groups) + 11
+    scale = plot_width / 100.0
+    body = []
+    for tick in range(0, 101, 20):
+        x = label_width + tick * scale
+        body.append(f'<line x1="{_n(x)}" y1="{_n(top)}" x2="{_n(x)}" y2="{_n(top + row * len(groups))}" '
+                    f'stroke="{GRID}" stroke-width="0.3"/>')
+        body.append(_text(x, top + row * len(groups) + 4, str(tick), size=2.1, anchor="middle", fill=MUTED))
+    for index, name in enumerate(groups):
+        y = top + index * row + row / 2
+        body.append(_text(label_width - 2, y + 0.9, name, size=2.5, anchor="end"))
+        for value in points[index]:
+            if value is None:
+                continue
+            x = label_width + value * scale
+            body.append(f'<line x1="{_n(x)}" y1="{_n(y - 2)}" x2="{_n(x)}" y2="{_n(y + 2)}" stroke="{BAR}" '
+                        f'stroke-opacity="0.6" stroke-width="0.5"/>')
+        median = medians[index]
+        if median is not None:
+            x = label_width + median * scale
+            body.append(f'<polygon points="{_n(x)},{_n(y - 2.4)} {_n(x + 1.8)},{_n(y)} {_n(x)},{_n(y + 2.4)} '
+                        f'{_n(x - 1.8)},{_n(y)}" fill="{MEDIAN}"/>')
+    body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
+    return _svg(width, height, body, title=title)

@@ -1,0 +1,33 @@
+"""Which reports a user may see and download."""
+from django.db.models import Q, QuerySet
+
+from indices.models import Report, ReportKind
+from reporting.selectors import user_is_filer, user_is_reviewer
+
+
+def reports_visible_to(*, user) -> QuerySet[Report]:
+    """Built reports of published runs: every white paper for everyone; a city report for that
+    city's filers and for reviewers."""
+    reports = (Report.objects.filter(run__published_at__isnull=False).exclude(file="").exclude(sha256="")
+               .select_related("run__period", "run__methodology", "city"))
+    if user_is_reviewer(user):
+        return reports
+    if user_is_filer(user):
+        return reports.filter(Q(kind=ReportKind.WHITE_PAPER) | Q(kind=ReportKind.CITY, city_id=user.city_id))
+    return reports.filter(kind=ReportKind.WHITE_PAPER)
+
+
+def user_may_see_city_report(user, city) -> bool:
+    """A city's report is for that city's filers and for reviewers."""
+    return user_is_reviewer(user) or (user_is_filer(user) and user.city_id == city.pk)
+
+
+def city_reports_offered(*, user) -> list:
+    """The published periods whose report of the user's own city a filer may download (built on demand)."""
+    from indices.selectors import run_published
+    from reporting.models import ReportingPeriod
+
+    if not user_is_filer(user):
+        return []
+    periods = ReportingPeriod.objects.filter(runs__published_at__isnull=False).distinct().order_by("-data_year")
+    return [period for period in periods if run_published(period=period) is not None]

@@ -1,0 +1,326 @@
+"""The PDF white paper and city reports: content read back from the PDFs, storage, builds, downloads."""
+import hashlib
+import io
+from http import HTTPStatus
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+from pypdf import PdfReader
+
+from indices.models import Report, ReportKind, ReportState
+from indices.reports import formatting as fmt
+from indices.reports.builder import harfbuzz_subset_available, report_render_pdf
+from indices.reports.data import report_data
+from indices.reports.services import report_build, reports_enqueue_for_run
+from indices.selectors import run_published
+from indices.services import index_run_compute, index_run_publish
+from reporting.demo import DEMO_CITIES, demo_load
+from reporting.models import City, Role, User
+
+pytestmark = pytest.mark.django_db
+
+CHAPTERS_ZH = ["执行摘要", "全国概览", "市场主体建设", "产业生态", "市场环境", "城市概况", "方法附录", "数据附录"]
+CHAPTERS_EN = ["Executive summary", "National overview", "Market-entity construction", "Industrial ecology",
+               "Market environment", "City profiles", "Methodology appendix", "Data appendix"]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def published_run(db):
+    """The demo: 30 cities, two years of illustrative returns, both years' index published."""
+    demo_load()
+    admin = User.objects.get(username="admin")
+    runs = []
+    from reporting.models import ReportingPeriod
+
+    for period in ReportingPeriod.objects.order_by("data_year"):
+        run = run_published(period=period) or index_run_publish(run=index_run_compute(period=period), actor=admin)
+        runs.append(run)
+    return runs[-1]
+
+
+def _outline_titles(reader: PdfReader) -> list[str]:
+    titles = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                titles.append(item.title)
+
+    walk(reader.outline)
+    return titles
+
+
+def _fonts(reader: PdfReader) -> list[dict]:
+    fonts = {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            fonts[font.get("/BaseFont")] = font
+    return list(fonts.values())
+
+
+def _assert_fonts_embedded(reader: PdfReader) -> None:
+    fonts = _fonts(reader)
+    assert fonts
+    for font in fonts:
+        assert font["/Subtype"] != "/Type3", font.get("/BaseFont")
+        descendants = font.get("/DescendantFonts")
+        descriptor = (descendants[0].get_object() if descendants else font).get("/FontDescriptor").get_object()
+        assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font.get("/BaseFont")
+        assert "NotoSansCJK" in str(font["/BaseFont"]).replace("-", "")
+
+
+def test_harfbuzz_subsetter_is_installed():
+    """Without libharfbuzz-subset0 WeasyPrint subsets the CJK font with fontTools, 50 times slower."""
+    assert harfbuzz_subset_available()
+
+
+@pytest.mark.parametrize("language,chapters,name_field", [
+    ("zh-hans", CHAPTERS_ZH, "name_zh"),
+    ("en", CHAPTERS_EN, "name_en"),
+])
+def test_white_paper_edition(published_run, language, chapters, name_field):
+    report = report_build(run=published_run, kind=ReportKind.WHITE_PAPER, language=language)
+
+    assert report.state == ReportState.SUCCEEDED, report.error
+    content = report.file.read()
+    report.file.close()
+    assert hashlib.sha256(content).hexdigest() == report.sha256
+    assert report.size == len(content)
+    reader = PdfReader(io.BytesIO(content))
+    assert len(reader.pages) == report.pages >= 45
+    titles = _outline_titles(reader)
+    for chapter in chapters:
+        assert chapter in titles, (chapter, titles)
+    # One bookmark per city profile.
+    for city in DEMO_CITIES:
+        assert any(getattr(city, name_field) in title for title in titles), city.code
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for city in DEMO_CITIES:
+        assert getattr(city, name_field) in text, city.code
+    _assert_fonts_embedded(reader)
+    metadata = reader.metadata
+    assert str(published_run.period.data_year) in metadata.title
+    assert metadata.get("/CreationDate")
+
+
+def test_same_run_and_language_give_the_same_bytes(published_run):
+    city = City.objects.get(code="500000")
+    first = report_render_pdf(run=published_run, kind=ReportKind.CITY, language="zh-hans", city=city)
+    report_data.__globals__["_CACHE"].clear()  # read the data again, as another worker would
+    second = report_render_pdf(run=published_run, kind=ReportKind.CITY, language="zh-hans", city=city)
+    assert first.content == second.content
+
+
+def test_city_report_is_short_and_names_the_city(published_run):
+    city = City.objects.get(code="500000")
+    report = report_build(run=published_run, kind=ReportKind.CITY, language="zh-hans", city=city)
+
+    assert report.state == ReportState.SUCCEEDED
+    reader = PdfReader(report.file.path)
+    assert 1 <= len(reader.pages) <= 4
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "重庆" in text
+    assert "M1.1" in text and "V4.4" in text
+    _assert_fonts_embedded(reader)
+
+
+def test_rebuild_keeps_the_file_and_a_failed_build_keeps_the_previous_file(published_run, monkeypatch):
+    city = City.objects.get(code="500000")
+    report = report_build(run=published_run, kind=ReportKind.CITY, language="en", city=city)
+    name, digest = report.file.name, report.sha256
+
+    again = report_build(run=published_run, kind=ReportKind.CITY, language="en", city=city)
+    assert (again.pk, again.file.name, again.sha256) == (report.pk, name, digest)
+
+    def broken(**kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr("indices.reports.services.report_render_pdf", broken)
+    failed = report_build(run=published_run, kind=ReportKind.CITY, language="en", city=city)
+
+    assert failed.state == ReportState.FAILED
+    assert "renderer crashed" in failed.error
+    assert (failed.file.name, failed.sha256) == (name, digest)
+    assert hashlib.sha256(failed.file.storage.open(name).read()).hexdigest() == digest
+    assert Report.objects.count() == 1
+
+
+def test_build_report_command_builds_a_city_report(published_run, capsys):
+    # A management command deactivates translations (Django's BaseCommand.execute): restore them after.
+    with translation.override(settings.LANGUAGE_CODE):
+        call_command("build_report", "--period", str(published_run.period.data_year), "--lang", "en",
+                     "--city", "110000")
+
+    report = Report.objects.get(kind=ReportKind.CITY, city__code="110000", language="en")
+    assert report.state == ReportState.SUCCEEDED
+    assert report.sha256 in capsys.readouterr().out
+
+
+def test_enqueue_for_run_sends_both_editions_and_the_city_reports(published_run, monkeypatch, settings):
+    settings.REPORTS_BUILD_ON_PUBLISH, settings.REPORTS_CITY_ON_PUBLISH = True, True
+    sent = []
+    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+
+    reports_enqueue_for_run(published_run)
+
+    assert (published_run.pk, ReportKind.WHITE_PAPER, "zh-hans") in sent
+    assert (published_run.pk, ReportKind.WHITE_PAPER, "en") in sent
+    assert len([args for args in sent if args[1] == ReportKind.CITY]) == 2 * len(DEMO_CITIES)
+
+
+def test_formatting_uses_the_language_scales():
+    assert fmt.amount(47218.66, unit_zh="亿元", unit_en="100 million yuan", language="zh-hans") == "4.72万亿元"
+    assert fmt.amount(47218.66, unit_zh="亿元", unit_en="100 million yuan", language="en") == "CNY 4.72 trillion"
+    assert fmt.amount(2487.45, unit_zh="万人", unit_en="10 thousand persons", language="en") == "24.87 million persons"
+    assert fmt.rank_change(3) == "▲3" and fmt.rank_change(-2) == "▼2"
+    assert fmt.number(-1234.5) == "−1,234.5"
+
+
+# Downloads: rows with a small stand-in file, no rendering needed.
+
+PDF_BYTES = b"%PDF-1.7\n% stand-in\n%%EOF\n"
+
+
+@pytest.fixture
+def stored_reports(published_run, city_chongqing_demo):
+    def make(kind, language, city=None):
+        report = Report(run=published_run, kind=kind, language=language, city=city, state=ReportState.SUCCEEDED,
+                        sha256=hashlib.sha256(PDF_BYTES).hexdigest(), size=len(PDF_BYTES), pages=1)
+        report.file.save(f"test-{kind}-{language}-{city.code if city else 'all'}.pdf", ContentFile(PDF_BYTES),
+                         save=False)
+        report.save()
+        return report
+
+    return {
+        "white_zh": make(ReportKind.WHITE_PAPER, "zh-hans"),
+        "chongqing": make(ReportKind.CITY, "zh-hans", city_chongqing_demo),
+        "beijing": make(ReportKind.CITY, "zh-hans", City.objects.get(code="110000")),
+    }
+
+
+@pytest.fixture
+def city_chongqing_demo(published_run):
+    return City.objects.get(code="500000")
+
+
+def _user(username, role, city=None):
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(username=username, password="Ccfi-test-2025", city=city)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def test_download_page_lists_the_white_paper_for_anyone(client, stored_reports):
+    response = client.get(reverse("reports:list"))
+
+    assert response.status_code == HTTPStatus.OK
+    assert reverse("reports:download", args=[stored_reports["white_zh"].pk]) in response.content.decode()
+    assert reverse("reports:download", args=[stored_reports["chongqing"].pk]) not in response.content.decode()
+
+
+def test_white_paper_download_has_pdf_type_and_a_chinese_file_name(client, stored_reports):
+    response = client.get(reverse("reports:download", args=[stored_reports["white_zh"].pk]))
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF_BYTES
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=utf-8''CCFI-2024-%E4%B8%AD%E5%9B%BD" in disposition
+
+
+def test_city_report_is_downloaded_by_its_filers_and_reviewers_only(client, stored_reports):
+    chongqing, beijing = stored_reports["chongqing"], stored_reports["beijing"]
+    filer = _user("filer-cq-test", Role.FILER, city=chongqing.city)
+    client.force_login(filer)
+    assert client.get(reverse("reports:download", args=[chongqing.pk])).status_code == HTTPStatus.OK
+    # Another city's report: not found, like another city's return.
+    assert client.get(reverse("reports:download", args=[beijing.pk])).status_code == HTTPStatus.NOT_FOUND
+    listing = client.get(reverse("reports:list")).content.decode()
+    assert reverse("reports:download", args=[chongqing.pk]) in listing
+    assert reverse("reports:download", args=[beijing.pk]) not in listing
+
+    client.force_login(_user("reviewer-test", Role.REVIEWER))
+    assert client.get(reverse("reports:download", args=[beijing.pk])).status_code == HTTPStatus.OK
+
+    client.logout()
+    assert client.get(reverse("reports:download", args=[chongqing.pk])).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_reports_of_an_unpublished_run_are_not_listed(client, stored_reports, published_run):
+    type(published_run).objects.filter(pk=published_run.pk).update(published_at=None)
+
+    assert client.get(reverse("reports:download", args=[stored_reports["white_zh"].pk])).status_code == 404
+
+
+def test_the_url_fetcher_reads_only_inlined_data():
+    from indices.reports.builder import _refusing_fetcher
+
+    fetcher = _refusing_fetcher()
+    for url in ("file:///etc/hostname", "http://127.0.0.1/", "https://example.org/a.css"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain;base64,b2s=").read() == b"ok"
+
+
+def test_report_dependencies_check_passes_on_this_machine():
+    from indices.reports.checks import report_dependencies_check
+
+    assert report_dependencies_check() == []
+
+
+def test_publishing_enqueues_the_white_papers_after_the_commit(db, monkeypatch, settings,
+                                                                django_capture_on_commit_callbacks):
+    """Without workers (eager), city reports are left to be built on first download."""
+    settings.REPORTS_BUILD_ON_PUBLISH, settings.REPORTS_CITY_ON_PUBLISH = True, False
+    sent = []
+    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    demo_load()
+    from reporting.models import ReportingPeriod
+
+    run = index_run_compute(period=ReportingPeriod.objects.get(data_year=2024))
+    with django_capture_on_commit_callbacks(execute=True):
+        index_run_publish(run=run, actor=User.objects.get(username="methodologist"))
+        assert sent == []  # nothing before the commit
+
+    assert sorted(sent) == [(run.pk, ReportKind.WHITE_PAPER, "en"), (run.pk, ReportKind.WHITE_PAPER, "zh-hans")]
+
+
+def test_a_filer_downloads_the_citys_report_built_on_demand(published_run, client):
+    year = published_run.period.data_year
+    url = reverse("reports:city", args=[year, "500000", "zh-hans"])
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND  # anonymous
+    client.force_login(User.objects.get(username="filer-beijing"))
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND  # another city's
+    assert not Report.objects.filter(kind=ReportKind.CITY).exists()
+
+    client.force_login(User.objects.get(username="filer-chongqing"))
+    listing = client.get(reverse("reports:list")).content.decode()
+    assert url in listing
+    profile = client.get(reverse("indices:city", args=["500000"])).content.decode()
+    assert 'data-testid="city-report-link"' in profile
+    response = client.get(url)
+
+    assert response.status_code == HTTPStatus.OK and response["Content-Type"] == "application/pdf"
+    report = Report.objects.get(kind=ReportKind.CITY, city__code="500000", language="zh-hans")
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == report.sha256
+    assert "重庆" in PdfReader(report.file.path).pages[0].extract_text()
+    client.get(url)
+    assert Report.objects.filter(kind=ReportKind.CITY).count() == 1  # built once, then served
+    client.force_login(User.objects.get(username="filer-beijing"))
+    assert 'data-testid="city-report-link"' not in client.get(
+        reverse("indices:city", args=["500000"])).content.decode()
