@@ -91,11 +91,14 @@ def main() -> None:
         Path(args.out).mkdir(parents=True, exist_ok=True)
 
     from indices.models import ReportKind
-    from indices.reports.builder import harfbuzz_subset_available, report_render_pdf
+    from indices.reports.builder import harfbuzz_subset_available, report_engine_warm_up, report_render_pdf
     from indices.reports.data import report_data
 
     print(f"HarfBuzz subsetter: {'yes' if harfbuzz_subset_available() else 'NO (fontTools fallback, slow)'}")
-    # Warm-up: Django templates, fontconfig's font list and the run's data, read once per worker process.
+    # Warm-up: WeasyPrint's import, fontconfig's font list and the run's data, read once per worker process.
+    started = time.perf_counter()
+    report_engine_warm_up()
+    print(f"WeasyPrint imported and fonts read in {time.perf_counter() - started:.2f} s")
     started = time.perf_counter()
     report_data(run=run)
     print(f"report data read in {time.perf_counter() - started:.2f} s")

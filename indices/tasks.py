@@ -1,5 +1,6 @@
 """Celery tasks of the indices app: load by id, call a service, return plain data."""
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
 from indices.models import MethodologyVersion
@@ -43,3 +44,11 @@ def build_report_task(self, run_id: int, kind: str, language: str, city_code: st
         raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 5, 120)) from error
     return {"report": report.pk, "state": report.state, "sha256": report.sha256, "pages": report.pages,
             "seconds": report.build_seconds}
+
+
+@worker_process_init.connect
+def _report_engine_warm_up(**kwargs) -> None:
+    """A new worker process imports WeasyPrint and reads the fonts once, before its first report."""
+    from indices.reports.builder import report_engine_warm_up
+
+    report_engine_warm_up()

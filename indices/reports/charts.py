@@ -38,6 +38,16 @@ def _text(x: float, y: float, content: str, *, size: float = 7, anchor: str = "s
             f"{escape(content)}</text>")
 
 
+def _rect_path(x: float, y: float, width: float, height: float) -> str:
+    """A rectangle as a path segment: many same-coloured rectangles become one SVG node (WeasyPrint
+    draws an SVG node by node, so a chart of a few paths draws much faster than hundreds of rects)."""
+    return f"M{_n(x)} {_n(y)}h{_n(width)}v{_n(height)}h{_n(-width)}z"
+
+
+def _path(segments: Sequence[str], attributes: str) -> str:
+    return f'<path d="{"".join(segments)}" {attributes}/>' if segments else ""
+
+
 def _svg(width: float, height: float, body: list[str], *, title: str) -> Chart:
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}mm" height="{_n(height)}mm" '
            f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}">'
@@ -80,12 +90,14 @@ def ranking_bars(bars: Sequence[Bar], *, axis_title: str, title: str, width: flo
     plot_width = width - label_width - 22
     height = top + row * len(bars) + 12
     scale = plot_width / maximum
-    body = []
+    body, grid = [], []
     for tick in range(0, int(maximum) + 1, 20):
         x = label_width + tick * scale
-        body.append(f'<line x1="{_n(x)}" y1="{_n(top - 1)}" x2="{_n(x)}" y2="{_n(top + row * len(bars))}" '
-                    f'stroke="{GRID}" stroke-width="0.3"/>')
+        grid.append(f"M{_n(x)} {_n(top - 1)}V{_n(top + row * len(bars))}")
         body.append(_text(x, top + row * len(bars) + 4, str(tick), size=2.1, anchor="middle", fill=MUTED))
+    body.insert(0, _path(grid, f'fill="none" stroke="{GRID}" stroke-width="0.3"'))
+    # The bars as one path per colour: they do not overlap each other or the labels.
+    shapes: dict[str, list[str]] = {BAR: [], ACCENT: []}
     for index, bar in enumerate(bars):
         y = top + index * row
         body.append(_text(label_width - 1.5, y + row * 0.72, bar.label, size=2.5, anchor="end",
@@ -93,11 +105,10 @@ def ranking_bars(bars: Sequence[Bar], *, axis_title: str, title: str, width: flo
         if bar.value is None:
             continue
         length = max(bar.value, 0.0) * scale
-        colour = ACCENT if bar.highlight else BAR
-        body.append(f'<rect x="{_n(label_width)}" y="{_n(y + 0.7)}" width="{_n(length)}" height="{_n(row - 1.4)}" '
-                    f'fill="{colour}"/>')
+        shapes[ACCENT if bar.highlight else BAR].append(_rect_path(label_width, y + 0.7, length, row - 1.4))
         body.append(_text(label_width + length + 1.2, y + row * 0.72, f"{bar.value:.1f} {bar.note}".strip(),
                           size=2.1, fill=MUTED))
+    body.extend(_path(segments, f'fill="{colour}"') for colour, segments in shapes.items())
     if median is not None:
         x = label_width + median * scale
         body.append(f'<line x1="{_n(x)}" y1="{_n(top - 2)}" x2="{_n(x)}" y2="{_n(top + row * len(bars))}" '
@@ -132,19 +143,29 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], values: Sequence[Seque
         x = label_width + (column + 0.5) * cell
         body.append(f'<text x="{_n(x)}" y="{_n(header - 1.5)}" font-size="2.1" fill="{INK}" '
                     f'transform="rotate(-40 {_n(x)} {_n(header - 1.5)})">{escape(name)}</text>')
+    # The cells as one path per colour (in order of first use), then the white lines between them as
+    # one path, then the numbers: the same picture as a stroked rect per cell, with a few dozen nodes.
+    cells: dict[str, list[str]] = {}
+    numbers = []
     for index, name in enumerate(rows):
         y = header + index * row
         body.append(_text(label_width - 1.5, y + row * 0.7, name, size=2.3, anchor="end"))
         for column, value in enumerate(values[index]):
             x = label_width + column * cell
-            colour = _heat_colour(value)
-            body.append(f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(cell)}" height="{_n(row)}" fill="{colour}" '
-                        f'stroke="#ffffff" stroke-width="0.3"/>')
+            cells.setdefault(_heat_colour(value), []).append(_rect_path(x, y, cell, row))
             # Numbers only in the labelled columns (the dimensions): 450 more text runs would cost a
             # second of rendering, and the group scores are tabled in the dimension chapters.
             if value is not None and column in labelled:
                 ink = "#ffffff" if value >= 55 else INK
-                body.append(_text(x + cell / 2, y + row * 0.7, f"{value:.0f}", size=1.9, anchor="middle", fill=ink))
+                numbers.append(_text(x + cell / 2, y + row * 0.7, f"{value:.0f}", size=1.9, anchor="middle",
+                                     fill=ink))
+    body.extend(_path(segments, f'fill="{colour}"') for colour, segments in cells.items())
+    if rows and columns:
+        bottom, right = header + row * len(rows), label_width + cell * len(columns)
+        grid = [f"M{_n(label_width)} {_n(header + index * row)}H{_n(right)}" for index in range(len(rows) + 1)]
+        grid += [f"M{_n(label_width + column * cell)} {_n(header)}V{_n(bottom)}" for column in range(len(columns) + 1)]
+        body.append(_path(grid, 'fill="none" stroke="#ffffff" stroke-width="0.3"'))
+    body.extend(numbers)
     for column in separators:
         x = label_width + column * cell
         body.append(f'<line x1="{_n(x)}" y1="{_n(header)}" x2="{_n(x)}" y2="{_n(header + row * len(rows))}" '
@@ -185,17 +206,21 @@ def rank_bands(bands: Sequence[Band], *, cities: int, axis_title: str, title: st
         body.append(f'<line x1="{_n(x)}" y1="{_n(top - 1)}" x2="{_n(x)}" y2="{_n(top + row * len(bands))}" '
                     f'stroke="{GRID}" stroke-width="0.3"/>')
         body.append(_text(x, top + row * len(bands) + 4, str(tick), size=2.1, anchor="middle", fill=MUTED))
+    # The bars, then the median marks, then the dots, each kind as one node: the rows do not overlap,
+    # so this draws the same picture as bar, mark and dot row by row.
+    spans, marks, dots = [], [], []
     for index, band in enumerate(bands):
         y = top + index * row + row / 2
         body.append(_text(label_width - 1.5, y + 0.9, band.label, size=2.5, anchor="end"))
         if band.low is not None and band.high is not None:
-            body.append(f'<rect x="{_n(x_of(band.low))}" y="{_n(y - 1.1)}" '
-                        f'width="{_n(max((band.high - band.low) * scale, 0.6))}" height="2.2" fill="{BAR_LIGHT}"/>')
+            spans.append(_rect_path(x_of(band.low), y - 1.1, max((band.high - band.low) * scale, 0.6), 2.2))
         if band.median is not None:
-            body.append(f'<line x1="{_n(x_of(band.median))}" y1="{_n(y - 1.6)}" x2="{_n(x_of(band.median))}" '
-                        f'y2="{_n(y + 1.6)}" stroke="{MEDIAN}" stroke-width="0.6"/>')
+            marks.append(f"M{_n(x_of(band.median))} {_n(y - 1.6)}V{_n(y + 1.6)}")
         if band.rank is not None:
-            body.append(f'<circle cx="{_n(x_of(band.rank))}" cy="{_n(y)}" r="1.1" fill="{BAR}"/>')
+            dots.append(f'<circle cx="{_n(x_of(band.rank))}" cy="{_n(y)}" r="1.1" fill="{BAR}"/>')
+    body.append(_path(spans, f'fill="{BAR_LIGHT}"'))
+    body.append(_path(marks, f'fill="none" stroke="{MEDIAN}" stroke-width="0.6"'))
+    body.extend(dots)
     legend_y = 3.0
     body.append(f'<circle cx="{_n(label_width + 1)}" cy="{_n(legend_y)}" r="1.1" fill="{BAR}"/>')
     body.append(_text(label_width + 3, legend_y + 0.8, legend[0], size=2.1, fill=MUTED))
@@ -225,17 +250,20 @@ def radar(axes: Sequence[str], series: Sequence[float | None], reference: Sequen
         distance = radius * min(max(value or 0.0, 0.0), 100.0) / 100.0
         return centre_x + distance * math.cos(angle), centre_y + distance * math.sin(angle)
 
-    body = []
+    # The rings and the spokes as one path (no text lies under them).
+    grid = []
     for ring in (25, 50, 75, 100):
-        ring_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, ring) for i in range(count)))
-        body.append(f'<polygon points="{ring_points}" fill="none" stroke="{GRID}" stroke-width="0.3"/>')
-        if ring in (50, 100):
-            x, y = point(0, ring)
-            body.append(_text(x + 0.8, y + 1.0, str(ring), size=1.7, fill=MUTED))
-    for index, name in enumerate(axes):
+        corners = [f"{_n(x)} {_n(y)}" for x, y in (point(i, ring) for i in range(count))]
+        if corners:
+            grid.append(f"M{corners[0]}L{' '.join(corners[1:])}z" if count > 1 else f"M{corners[0]}z")
+    for index in range(count):
         x, y = point(index, 100)
-        body.append(f'<line x1="{_n(centre_x)}" y1="{_n(centre_y)}" x2="{_n(x)}" y2="{_n(y)}" '
-                    f'stroke="{GRID}" stroke-width="0.3"/>')
+        grid.append(f"M{_n(centre_x)} {_n(centre_y)}L{_n(x)} {_n(y)}")
+    body = [_path(grid, f'fill="none" stroke="{GRID}" stroke-width="0.3"')]
+    for ring in (50, 100):
+        x, y = point(0, ring)
+        body.append(_text(x + 0.8, y + 1.0, str(ring), size=1.7, fill=MUTED))
+    for index, name in enumerate(axes):
         lx, ly = point(index, 113)
         anchor = "middle" if abs(lx - centre_x) < 3 else ("start" if lx > centre_x else "end")
         body.append(_text(lx, ly + 0.8, name, size=2.1, anchor=anchor))
@@ -264,12 +292,20 @@ def group_strips(groups: Sequence[str], points: Sequence[Sequence[float | None]]
     for index, name in enumerate(groups):
         y = top + index * row + row / 2
         body.append(_text(label_width - 2, y + 0.9, name, size=2.5, anchor="end"))
+        # The cities' ticks as a few paths instead of one line each. Ticks that overlap go to different
+        # paths, so that, as with separate lines, overlapping translucent ticks still darken.
+        layers: list[list[float]] = []
         for value in points[index]:
             if value is None:
                 continue
             x = label_width + value * scale
-            body.append(f'<line x1="{_n(x)}" y1="{_n(y - 2)}" x2="{_n(x)}" y2="{_n(y + 2)}" stroke="{BAR}" '
-                        f'stroke-opacity="0.6" stroke-width="0.5"/>')
+            layer = next((layer for layer in layers if all(abs(x - other) >= 0.5 for other in layer)), None)
+            if layer is None:
+                layers.append(layer := [])
+            layer.append(x)
+        for layer in layers:
+            body.append(_path([f"M{_n(x)} {_n(y - 2)}v4" for x in layer],
+                              f'fill="none" stroke="{BAR}" stroke-opacity="0.6" stroke-width="0.5"'))
         median = medians[index]
         if median is not None:
             x = label_width + median * scale
