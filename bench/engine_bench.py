@@ -16,21 +16,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_django import ROOT, setup_django  # also puts the project on sys.path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from indices.engine import spec  # noqa: E402
-from indices.engine.compute import compute  # noqa: E402
-from indices.engine.settings import EngineSettings, UncertaintySettings  # noqa: E402
-from indices.engine.spec import IndicatorSpec, MethodologySpec, NodeSpec  # noqa: E402
+from indices.engine import spec
+from indices.engine.compute import compute
+from indices.engine.settings import EngineSettings, UncertaintySettings
+from indices.engine.spec import IndicatorSpec, MethodologySpec, NodeSpec
 
 SAMPLES = 1000
 SEED = 2025
@@ -70,7 +65,7 @@ def ccfi_inputs() -> tuple[MethodologySpec, list[str], np.ndarray, str]:
     methodology = spec.loads((ROOT / "indices" / "methodologies" / "ccfi-2025.1.json").read_text("utf-8"))
     codes = [indicator.code for indicator in methodology.indicators()]
     try:
-        _django()
+        setup_django()
         from reporting.demo import demo_values
 
         values = demo_values(methodology=methodology)
@@ -150,25 +145,10 @@ def once(function) -> float:
     return time.perf_counter() - start
 
 
-def _django() -> None:
-    """Django on a throw-away SQLite database (or BENCH_DATABASE_URL), never the project's own."""
-    import django
-    from django.apps import apps
-
-    if apps.ready:
-        return
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ["DATABASE_URL"] = (os.environ.get("BENCH_DATABASE_URL")
-                                  or f"sqlite:///{tempfile.mkdtemp(prefix='ccfi-bench-')}/bench.sqlite3")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccfi_portal.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    django.setup()
-
-
 def time_ccfi_recompute_from_database(repeats: int = 5) -> float:
     """Seconds (best of ``repeats``) for the CCFI (30 × 33) full recompute from the database to stored scores:
     load the approved values, compute with the 1,000-sample uncertainty analysis, write the run and its scores."""
-    _django()
+    setup_django()
     from django.core.management import call_command
 
     from indices.models import IndexRun

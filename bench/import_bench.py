@@ -10,14 +10,9 @@ who loads the file. It prints rows per second for each step and the total. Targe
 """
 import argparse
 import io
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench_django import setup_django
 
 
 def main() -> None:
@@ -26,16 +21,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary database and print its path")
     args = parser.parse_args()
 
-    folder = tempfile.mkdtemp(prefix="ccfi-bench-")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
-    os.environ["MEDIA_ROOT"] = f"{folder}/media"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccfi_portal.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-    import django
-
-    django.setup()
+    folder = setup_django()
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command

@@ -15,26 +15,11 @@ It prints seconds and page counts. Targets (issue 5): each edition < 10 s, a cit
 ``--out DIR`` also writes the PDFs there, to look at them (pdftoppm -png -r 50).
 """
 import argparse
-import os
-import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def setup_django(folder: str) -> None:
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
-    os.environ["MEDIA_ROOT"] = f"{folder}/media"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccfi_portal.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+from bench_django import setup_django
 
 
 def published_runs():
@@ -77,8 +62,7 @@ def main() -> None:
     parser.add_argument("--out", help="write the PDFs into this folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database and print its path")
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="ccfi-report-bench-")
-    setup_django(folder)
+    folder = setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -235,10 +235,12 @@ def run_for_reader(*, period, user=None, provisional: bool = False) -> IndexRun 
     return published
 
 
-def period_runs(*, period, limit: int = 20) -> list[IndexRun]:
-    """The period's runs, newest first, for the secretariat's run list."""
-    return list(IndexRun.objects.filter(period=period).select_related("methodology", "published_by")
-                .order_by("-created_at", "-id")[:limit])
+def runs_by_period() -> list[tuple[ReportingPeriod, list[IndexRun]]]:
+    """Every period, newest data year first, with its runs newest first (the secretariat's run list)."""
+    runs: dict[int, list[IndexRun]] = defaultdict(list)
+    for run in IndexRun.objects.select_related("methodology", "published_by").order_by("-created_at", "-id"):
+        runs[run.period_id].append(run)
+    return [(period, runs[period.pk]) for period in ReportingPeriod.objects.order_by("-data_year")]
 
 
 def run_is_published(run) -> bool:
@@ -256,16 +258,20 @@ class ReaderPeriod:
 def ranking_periods(*, user=None) -> list[ReaderPeriod]:
     """Periods with a run ``user`` may see, newest data year first."""
     privileged = user_sees_provisional(user)
-    runs = IndexRun.objects.filter(state=RunState.SUCCEEDED)
+    runs = IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period").order_by("-created_at", "-id")
     if not privileged:
         runs = runs.filter(published_at__isnull=False)
-    period_ids = set(runs.values_list("period_id", flat=True))
+    by_period: dict[int, list[IndexRun]] = defaultdict(list)
+    for run in runs:
+        by_period[run.period_id].append(run)
     result = []
-    for period in ReportingPeriod.objects.filter(pk__in=period_ids).order_by("-data_year"):
-        published = run_published(period=period) is not None
-        provisional = privileged and run_latest_provisional(period=period) is not None
-        result.append(ReaderPeriod(period=period, data_year=period.data_year, published=published,
-                                   provisional=provisional))
+    for newest_first in sorted(by_period.values(), key=lambda period_runs: -period_runs[0].period.data_year):
+        period = newest_first[0].period
+        result.append(ReaderPeriod(
+            period=period, data_year=period.data_year,
+            published=any(run.published_at is not None for run in newest_first),
+            provisional=privileged and newest_first[0].published_at is None,  # as run_latest_provisional
+        ))
     return result
 
 
@@ -580,32 +586,19 @@ def ranking_table(*, run, node_code: str | None = None, sort: str = "rank") -> R
                         previous_run=previous_run, sort=sort)
 
 
-def _raw_values(*, run, codes=None, city=None) -> dict[int, dict[str, Decimal | float]]:
-    """{city id: {indicator code: reported value}} as the run read them.
-
-    From the values stored on the run (``IndexRun.inputs``) when it has them, so an amendment
-    approved later does not show through; otherwise from the approved returns in force when the run
-    was created.
-    """
-    stored = (run.inputs or {}).get("values")
+def _raw_values(*, run, codes=None, city=None) -> dict[int, dict[str, float]]:
+    """{city id: {indicator code: reported value}} as the run read them (``IndexRun.inputs``), so an
+    amendment approved later does not show through."""
     wanted = set(codes) if codes is not None else None
-    result: dict[int, dict[str, Decimal | float]] = defaultdict(dict)
-    if stored:
-        city_ids = dict(City.objects.filter(code__in=list(stored)).values_list("code", "id"))
-        for unit, values in stored.items():
-            if unit not in city_ids or (city is not None and city_ids[unit] != city.pk):
-                continue
-            for code, value in values.items():
-                if value is not None and (wanted is None or code in wanted):
-                    result[city_ids[unit]][code] = value
-        return result
-    rows = ReturnValue.objects.filter(indicator_return__in=run_returns(run=run), value__isnull=False)
-    if wanted is not None:
-        rows = rows.filter(indicator__code__in=wanted)
-    if city is not None:
-        rows = rows.filter(indicator_return__city=city)
-    for city_id, code, value in rows.values_list("indicator_return__city_id", "indicator__code", "value"):
-        result[city_id][code] = value
+    stored = run.inputs["values"]
+    city_ids = dict(City.objects.filter(code__in=list(stored)).values_list("code", "id"))
+    result: dict[int, dict[str, float]] = defaultdict(dict)
+    for unit, values in stored.items():
+        if unit not in city_ids or (city is not None and city_ids[unit] != city.pk):
+            continue
+        for code, value in values.items():
+            if value is not None and (wanted is None or code in wanted):
+                result[city_ids[unit]][code] = value
     return result
 
 
@@ -790,11 +783,11 @@ def methodology_whatif(*, run: IndexRun, methodology: MethodologyVersion) -> Wha
         result = _preview(spec, _inputs_from_run(run=run, spec=spec))
     except EngineError as refused:
         result, error = None, refused.render(gettext)
-    cities = {city.code: city for city in City.objects.filter(pk__in=base)}
     if result is not None:
         new_weights = result.effective_weights
+        cities = {city.code: city for city in City.objects.filter(code__in=result.units)}
         for unit in result.units:
-            city = cities.get(unit) or City.objects.get(code=unit)
+            city = cities[unit]
             old = base.get(city.pk)
             rows.append(WhatIfRow(city=city, base_score=old.value if old else None, base_rank=old.rank if old else None,
                                   new_score=result.score(unit, result.root), new_rank=result.rank(unit, result.root)))
@@ -902,7 +895,6 @@ def return_impact_preview(*, indicator_return, movers: int = 5) -> ImpactPreview
 @dataclass(frozen=True)
 class RunExplanation:
     run: IndexRun
-    names: dict[str, tuple[str, str]]  # code → (Chinese, English)
     indicators: list[dict]  # the statistical audit per indicator, with name_zh/name_en
     groups: list[dict]  # Cronbach's alpha per node
     correlation_flags: list[dict]
@@ -924,7 +916,7 @@ def run_explanation(*, run: IndexRun) -> RunExplanation:
         return {**row, "name_zh": zh, "name_en": en}
 
     return RunExplanation(
-        run=run, names=names,
+        run=run,
         indicators=[named(row) for row in audit.get("indicators", [])],
         groups=[named(row) for row in audit.get("groups", [])],
         correlation_flags=[named(row, "first") for row in audit.get("flags", [])],

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ccfi_portal.i18n import pick
 from indices import selectors, services
 from indices.forms import WhatIfForm
 from indices.models import IndexRun
@@ -20,14 +20,6 @@ from indices.tasks import recompute_index_task
 from reporting.models import City, ReportingPeriod
 from reporting.selectors import user_is_methodologist, user_is_reviewer
 from reporting.services import client_ip
-
-
-def _zh() -> bool:
-    return (get_language() or "zh-hans").startswith("zh")
-
-
-def _name(item) -> str:
-    return item.name_zh if _zh() else item.name_en
 
 
 def _wants_provisional(request) -> bool:
@@ -75,8 +67,8 @@ def ranking_detail(request, year: int):
         raise Http404 from None
     ranked = selectors.ranking_sort([row for row in table.rows if row.score is not None], sort="rank")
     chart = {
-        "title": _name(table.node),
-        "cities": [row.city.name_zh if _zh() else row.city.name_en for row in ranked],
+        "title": pick(table.node, "name"),
+        "cities": [pick(row.city, "name") for row in ranked],
         "values": [round(row.score, 2) for row in ranked],
     }
     return render(request, "indices/ranking_list.html", {
@@ -139,10 +131,10 @@ def city_detail(request, code: str):
     groups = profile.groups
     charts = {
         "groups": {
-            "indicators": [{"name": _name(entry.item), "max": 100} for entry in groups],
+            "indicators": [{"name": pick(entry.item, "name"), "max": 100} for entry in groups],
             "city": [None if entry.score is None else round(entry.score, 2) for entry in groups],
             "median": [None if entry.median is None else round(entry.median, 2) for entry in groups],
-            "city_label": city.name_zh if _zh() else city.name_en,
+            "city_label": pick(city, "name"),
             "median_label": _("Median"),
         },
         "history": {
@@ -196,9 +188,8 @@ def _require_secretariat(request) -> None:
 def run_list(request):
     """Every period's runs, newest first: state, completeness, timings; publish and recompute."""
     _require_secretariat(request)
-    periods = ReportingPeriod.objects.select_related("methodology").order_by("-data_year")
     return render(request, "indices/run_list.html", {
-        "periods": [(period, selectors.period_runs(period=period)) for period in periods],
+        "periods": selectors.runs_by_period(),
         "may_publish": user_is_methodologist(request.user),
     })
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop as N_
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
+from ccfi_portal.i18n import pick
 from reporting.models import City, IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
 from reporting.services import ImportPlan, ValueEntry
 from reporting.uploads import CSV, XLSX, limit
@@ -117,16 +118,16 @@ class ReturnValueResource(resources.ModelResource):
 
     def dehydrate_city(self, value: ReturnValue):
         city = value.indicator_return.city
-        return city.name_zh if self.language.startswith("zh") else city.name_en
+        return pick(city, "name", self.language)
 
     def dehydrate_indicator_code(self, value: ReturnValue):
         return value.indicator.code
 
     def dehydrate_name(self, value: ReturnValue):
-        return value.indicator.name_zh if self.language.startswith("zh") else value.indicator.name_en
+        return pick(value.indicator, "name", self.language)
 
     def dehydrate_unit(self, value: ReturnValue):
-        return value.indicator.unit_zh if self.language.startswith("zh") else value.indicator.unit_en
+        return pick(value.indicator, "unit", self.language)
 
     def dehydrate_last_year(self, value: ReturnValue):
         last = self.previous.get(value.indicator_return.city_id, {}).get(value.indicator.code)

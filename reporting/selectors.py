@@ -455,6 +455,22 @@ def return_diff(*, indicator_return: IndicatorReturn) -> tuple[str, list[DiffRow
     return basis, rows
 
 
+def return_comments_by_code(*, indicator_return: IndicatorReturn) -> dict[str, list[ReviewComment]]:
+    """The return's review comments by indicator code ("" for comments on the whole return)."""
+    comments: dict[str, list[ReviewComment]] = defaultdict(list)
+    for comment in indicator_return.comments.select_related("indicator", "author"):
+        comments[comment.indicator.code if comment.indicator else ""].append(comment)
+    return comments
+
+
+def return_evidence_by_code(*, indicator_return: IndicatorReturn) -> dict[str, list[EvidenceFile]]:
+    """The return's evidence files by indicator code ("" for files of the whole return)."""
+    evidence: dict[str, list[EvidenceFile]] = defaultdict(list)
+    for item in indicator_return.evidence.select_related("indicator"):
+        evidence[item.indicator.code if item.indicator else ""].append(item)
+    return evidence
+
+
 def review_values(*, indicator_return: IndicatorReturn) -> QuerySet[ReturnValue]:
     return ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator").prefetch_related(
         Prefetch("flags", queryset=ValueFlag.objects.select_related("decided_by")))

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
+from ccfi_portal.i18n import is_chinese
 from indices.engine.expressions import Expression, ExpressionError, parse_expression
 from indices.engine.spec import ContextVariableSpec, MethodologySpec
 
@@ -80,7 +80,7 @@ def lang_text(zh: str, en: str) -> dict[str, str]:
 
 def render_message(message: str, params: Mapping | None = None) -> str:
     """A stored message template in the active language."""
-    language = "zh-hans" if (translation.get_language() or "zh-hans").startswith("zh") else "en"
+    language = "zh-hans" if is_chinese() else "en"
     resolved = {
         key: (value.get(language) or value.get("en", "")) if isinstance(value, dict) else value
         for key, value in (params or {}).items()

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ccfi_portal.i18n import pick
 from indices.selectors import return_impact_preview
 from reporting import selectors, services, validation
 from reporting.forms import AmendmentForm, EvidenceForm, ExtensionForm, ImportUploadForm, QueueFilterForm
@@ -46,14 +47,6 @@ def home(request):
         "periods": period_overview_list(),
         "city_count": city_list().count(),
     })
-
-
-def _zh() -> bool:
-    return (get_language() or "zh-hans").startswith("zh")
-
-
-def _pick(item, name: str) -> str:
-    return getattr(item, f"{name}_zh") if _zh() else getattr(item, f"{name}_en")
 
 
 def _visible_return(request, pk: int):
@@ -112,12 +105,8 @@ def _form_rows(indicator_return, *, posted=None, result=None, conflict_codes=())
     flags: dict[str, list] = {}
     for value in selectors.review_values(indicator_return=indicator_return):
         flags[value.indicator.code] = list(value.flags.all())
-    comments: dict[str, list] = {}
-    for comment in indicator_return.comments.select_related("indicator", "author"):
-        comments.setdefault(comment.indicator.code if comment.indicator else "", []).append(comment)
-    evidence: dict[str, list] = {}
-    for item in indicator_return.evidence.select_related("indicator"):
-        evidence.setdefault(item.indicator.code if item.indicator else "", []).append(item)
+    comments = selectors.return_comments_by_code(indicator_return=indicator_return)
+    evidence = selectors.return_evidence_by_code(indicator_return=indicator_return)
     rows = {}
     for code, variable in variables.items():
         row = stored.get(code)
@@ -127,8 +116,8 @@ def _form_rows(indicator_return, *, posted=None, result=None, conflict_codes=())
         findings = result.for_code(code) if result is not None else []
         rows[code] = {
             "code": code, "slug": code.replace(".", "_"),
-            "name": _pick(variable, "name"), "unit": _pick(variable, "unit"),
-            "definition": _pick(variable, "definition"), "decimals": variable.decimals,
+            "name": pick(variable, "name"), "unit": pick(variable, "unit"),
+            "definition": pick(variable, "definition"), "decimals": variable.decimals,
             "value": validation.number_text(value),
             "input": posted_value if posted_value is not None else validation.number_text(value),
             "last_year": validation.number_text(last),
@@ -151,12 +140,12 @@ def _form_rows(indicator_return, *, posted=None, result=None, conflict_codes=())
         }
     sections = []
     for section in selectors.form_sections(spec):
-        groups = [{"code": group.code, "name": _pick(group, "name"), "rows": [rows[code] for code in group.codes]}
+        groups = [{"code": group.code, "name": pick(group, "name"), "rows": [rows[code] for code in group.codes]}
                   for group in section.groups]
         filled = sum(1 for group in groups for row in group["rows"] if row["value"])
         total = sum(len(group["rows"]) for group in groups)
         flagged = any(row["flags"] or row["findings"] or row["comments"] for group in groups for row in group["rows"])
-        sections.append({"code": section.code, "name": _pick(section, "name"), "groups": groups, "filled": filled,
+        sections.append({"code": section.code, "name": pick(section, "name"), "groups": groups, "filled": filled,
                          "total": total, "open": flagged or filled < total})
     return sections, rows, comments.get("", []), evidence.get("", [])
 
@@ -475,9 +464,9 @@ def review_bulk_approve(request):
     outcome = services.returns_bulk_approve(returns=returns, actor=request.user, ip_address=services.client_ip(request))
     if outcome.approved:
         messages.success(request, _("Approved: %(cities)s.") % {
-            "cities": ", ".join(_pick(item.city, "name") for item in outcome.approved)})
+            "cities": ", ".join(pick(item.city, "name") for item in outcome.approved)})
     for item, reason in outcome.skipped:
-        messages.error(request, _("Not approved: %(city)s (%(reason)s).") % {"city": _pick(item.city, "name"),
+        messages.error(request, _("Not approved: %(city)s (%(reason)s).") % {"city": pick(item.city, "name"),
                                                                               "reason": reason})
     return redirect(reverse("reporting:review_queue") + ("?" + request.POST.get("query", "")
                                                          if request.POST.get("query") else ""))
@@ -505,12 +494,8 @@ def review_detail(request, pk: int):
     previous = selectors.previous_approved_values(indicator_return=indicator_return)
     positions = selectors.peer_positions(selectors.peer_values(period=indicator_return.period,
                                                                exclude_city_id=indicator_return.city_id))
-    comments: dict[str, list] = {}
-    for comment in indicator_return.comments.select_related("indicator", "author"):
-        comments.setdefault(comment.indicator.code if comment.indicator else "", []).append(comment)
-    evidence: dict[str, list] = {}
-    for item in indicator_return.evidence.select_related("indicator"):
-        evidence.setdefault(item.indicator.code if item.indicator else "", []).append(item)
+    comments = selectors.return_comments_by_code(indicator_return=indicator_return)
+    evidence = selectors.return_evidence_by_code(indicator_return=indicator_return)
     basis, diff = selectors.return_diff(indicator_return=indicator_return)
     changed = {row.code for row in diff}
     values = {value.indicator.code: value for value in selectors.review_values(indicator_return=indicator_return)}
@@ -520,8 +505,8 @@ def review_detail(request, pk: int):
         flags = list(value.flags.all()) if value else []
         position = positions.get(code)
         rows.append({
-            "code": code, "slug": code.replace(".", "_"), "name": _pick(variable, "name"),
-            "unit": _pick(variable, "unit"), "value_obj": value,
+            "code": code, "slug": code.replace(".", "_"), "name": pick(variable, "name"),
+            "unit": pick(variable, "unit"), "value_obj": value,
             "value": validation.number_text(value.value) if value else "",
             "status": value.get_observation_status_display() if value else "",
             "source": value.source_note if value else "", "explanation": value.explanation if value else "",

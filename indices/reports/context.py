@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from ccfi_portal.i18n import is_chinese
 from indices.models import Aggregation, Normalisation
 from indices.reports import charts
 from indices.reports import formatting as fmt
@@ -27,7 +28,7 @@ class Lang:
 
     @property
     def zh(self) -> bool:
-        return fmt.is_zh(self.code)
+        return is_chinese(self.code)
 
     def name(self, item) -> str:
         return item.name_zh if self.zh else item.name_en

@@ -21,9 +21,8 @@ from indices.selectors import (
     run_is_illustrative,
     run_medians,
     run_previous_published,
-    run_returns,
 )
-from reporting.models import City, ReturnValue
+from reporting.models import City
 
 
 @dataclass
@@ -122,15 +121,11 @@ def _load(run: IndexRun) -> ReportData:
     if previous_run is not None:
         previous = {(score.city_id, score.code): score
                     for score in Score.objects.filter(run=previous_run, level__lte=2)}
-    inputs = run.inputs or {}
-    if inputs.get("values"):
-        values = {unit: dict(row) for unit, row in inputs["values"].items()}
-        for unit, row in (inputs.get("context") or {}).items():
-            values.setdefault(unit, {}).update(row)
-        previous_values = inputs.get("previous") or {}
-    else:
-        values = _reported_values(run)
-        previous_values = {}
+    # The values the run read (kept on the run, so a later amendment does not show through).
+    values = {unit: dict(row) for unit, row in run.inputs["values"].items()}
+    for unit, row in run.inputs["context"].items():
+        values.setdefault(unit, {}).update(row)
+    previous_values = run.inputs["previous"]
     imputed = {(cell["unit"], cell["indicator"]) for cell in (run.diagnostics or {}).get("imputed_cells", [])}
     code_of = {city.pk: city.code for city in cities}
     imputed |= {(code_of[city_id], code) for (city_id, code), score in scores.items()
@@ -148,12 +143,3 @@ def _load(run: IndexRun) -> ReportData:
         engine=methodology_spec(version=run.methodology).engine,
     )
 
-
-def _reported_values(run: IndexRun) -> dict[str, dict[str, float | None]]:
-    """For runs stored before they kept their inputs: the values of the returns they read."""
-    result: dict[str, dict[str, float | None]] = {}
-    rows = ReturnValue.objects.filter(indicator_return__in=run_returns(run=run)).values_list(
-        "indicator_return__city__code", "indicator__code", "value")
-    for city, code, value in rows:
-        result.setdefault(city, {})[code] = None if value is None else float(value)
-    return result

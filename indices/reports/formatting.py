@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import math
 
+from ccfi_portal.i18n import is_chinese
+
 ZH = "zh-hans"
 EN = "en"
-DASH = "–"
-
-
-def is_zh(language: str) -> bool:
-    return language.lower().startswith("zh")
+DASH = "—"
 
 
 def number(value: float | None, decimals: int = 1) -> str:
@@ -96,12 +94,12 @@ def amount(value: float | None, *, unit_zh: str, unit_en: str, language: str, de
         return DASH
     scaled = _SCALED_UNITS.get(unit_zh)
     if scaled is None:
-        unit = unit_zh if is_zh(language) else unit_en
-        separator = "" if is_zh(language) or unit.startswith("%") else " "
+        unit = unit_zh if is_chinese(language) else unit_en
+        separator = "" if is_chinese(language) or unit.startswith("%") else " "
         return f"{number(value, decimals)}{separator}{unit}"
     multiplier, plain_zh, plain_en = scaled
     plain = value * multiplier
-    if is_zh(language):
+    if is_chinese(language):
         digits, prefix = _zh_scaled(plain, decimals)
         return f"{digits}{prefix}{plain_zh}"
     digits, suffix = _en_scaled(plain, decimals)

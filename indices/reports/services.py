@@ -89,7 +89,7 @@ def reports_enqueue_for_run(run: IndexRun, *, city_reports: bool | None = None) 
     """
     from indices.tasks import build_report_task
 
-    if not getattr(settings, "REPORTS_BUILD_ON_PUBLISH", True):
+    if not settings.REPORTS_BUILD_ON_PUBLISH:
         return
     if city_reports is None:
         city_reports = settings.REPORTS_CITY_ON_PUBLISH

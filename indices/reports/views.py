@@ -5,6 +5,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from ccfi_portal.i18n import is_chinese, pick
 from indices.models import ReportKind
 from indices.reports.formatting import file_size
 from indices.reports.selectors import city_reports_offered, reports_visible_to, user_may_see_city_report
@@ -17,10 +18,10 @@ def report_download_name(report) -> str:
     """The name the browser saves: CCFI-2024-中国消费金融指数白皮书.pdf, CCFI-2024-重庆-城市报告.pdf, ..."""
     year = report.run.period.data_year
     if report.kind == ReportKind.CITY:
-        city = report.city.name_zh if report.language.startswith("zh") else report.city.name_en.replace("'", "")
-        label = "城市报告" if report.language.startswith("zh") else "city-report"
+        city = pick(report.city, "name", report.language).replace("'", "")
+        label = "城市报告" if is_chinese(report.language) else "city-report"
         return f"CCFI-{year}-{city}-{label}.pdf"
-    label = "中国消费金融指数白皮书" if report.language.startswith("zh") else "white-paper-en"
+    label = "中国消费金融指数白皮书" if is_chinese(report.language) else "white-paper-en"
     return f"CCFI-{year}-{label}.pdf"
 
 

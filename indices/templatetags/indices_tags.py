@@ -2,6 +2,7 @@
 from django import template
 
 from indices.models import Aggregation, Direction, Normalisation
+from indices.reports import formatting
 
 register = template.Library()
 
@@ -30,18 +31,6 @@ def percent(value, digits: int = 1) -> str:
 
 
 @register.filter
-def rank_change(value) -> str:
-    """+2 → "▲2", −1 → "▼1", 0 → "=", None → "—"."""
-    if value is None:
-        return "—"
-    if value > 0:
-        return f"▲{value}"
-    if value < 0:
-        return f"▼{-value}"
-    return "="
-
-
-@register.filter
 def rank_band(row) -> str:
     """The 5th–95th percentile rank of a row or profile item, e.g. "3–7"."""
     low, high = getattr(row, "rank_p05", None), getattr(row, "rank_p95", None)
@@ -50,17 +39,7 @@ def rank_band(row) -> str:
     return f"{low:.0f}–{high:.0f}"
 
 
-@register.filter
-def signed(value, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{float(value):+.{int(digits)}f}"
-
-
-@register.filter
-def number(value, digits: int = 2) -> str:
-    """A reported value with its indicator's decimals and thousands separators."""
-    if value is None:
-        return "—"
-    return f"{float(value):,.{int(digits)}f}"
-
+# The same number formats as the PDF reports: grouped digits, a real minus sign, a dash for no value.
+register.filter("number", formatting.number)
+register.filter("signed", formatting.signed)
+register.filter("rank_change", formatting.rank_change)

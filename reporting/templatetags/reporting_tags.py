@@ -1,5 +1,6 @@
 from django import template
 
+from ccfi_portal.i18n import pick as localized
 from reporting.selectors import user_is_filer, user_is_methodologist, user_is_reviewer
 
 register = template.Library()
@@ -17,12 +18,7 @@ def portal_roles(user) -> dict:
 @register.filter
 def pick(item, name: str):
     """``{{ city|pick:"name" }}``: the Chinese or English field for the active language."""
-    from django.utils.translation import get_language
-
-    suffix = "zh" if (get_language() or "zh-hans").startswith("zh") else "en"
-    if isinstance(item, dict):
-        return item.get(f"{name}_{suffix}", "")
-    return getattr(item, f"{name}_{suffix}", "")
+    return localized(item, name)
 
 
 @register.filter

@@ -101,6 +101,8 @@ def make_run(period: ReportingPeriod, groups_by_city: dict[str, dict[str, float]
         period=period, methodology=period.methodology, input_hash=digest, engine_version="test",
         state=RunState.SUCCEEDED, is_provisional=not published, units=len(groups_by_city),
         published_at=timezone.now() if published else None,
+        inputs={"units": sorted(groups_by_city), "indicators": [], "values": {city: {} for city in groups_by_city},
+                "previous": {}, "context": {}},
     )
     if created_at is not None:
         IndexRun.objects.filter(pk=run.pk).update(created_at=created_at)
