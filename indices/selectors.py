@@ -205,7 +205,7 @@ def user_sees_provisional(user) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return bool(user.is_staff or user.is_superuser
-                or user.groups.filter(name__in=READER_PRIVILEGED_ROLES).exists())
+                or any(user.has_role(role) for role in READER_PRIVILEGED_ROLES))
 
 
 def run_published(*, period) -> IndexRun | None:

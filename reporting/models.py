@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -53,8 +54,13 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        """The user's role groups, read once per user object (a request's menus ask several times)."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
     def has_role(self, role: Role) -> bool:
-        return self.groups.filter(name=role).exists()
+        return role in self.role_names
 
 
 class PeriodState(models.TextChoices):
