@@ -302,5 +302,6 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
     run.save(update_fields=["published_at", "published_by"])
     audit_record(actor=actor, event_type="index_run.publish", obj=run, ip_address=ip_address,
                  details={"input_hash": run.input_hash, "replaced_runs": replaced})
-    transaction.on_commit(lambda: reports_enqueue_for_run(run))
+    if settings.REPORTS_BUILD_ON_PUBLISH:
+        transaction.on_commit(lambda: reports_enqueue_for_run(run))
     return run

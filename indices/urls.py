@@ -13,5 +13,6 @@ urlpatterns = [
     path("index/runs/<int:year>/recompute/", views.run_recompute, name="run_recompute"),
     path("index/runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("index/runs/<int:pk>/publish/", views.run_publish, name="run_publish"),
+    path("index/runs/<int:pk>/reports/rebuild/", views.run_reports_rebuild, name="run_reports_rebuild"),
     path("index/what-if/", views.whatif, name="whatif"),
 ]

@@ -15,7 +15,8 @@ from ccfi_portal.i18n import pick
 from indices import selectors, services
 from indices.forms import WhatIfForm
 from indices.models import IndexRun
-from indices.reports.selectors import user_may_see_city_report
+from indices.reports.selectors import run_report_builds, user_may_see_city_report
+from indices.reports.services import reports_rebuild
 from indices.tasks import recompute_index_task
 from reporting.models import City, ReportingPeriod
 from reporting.selectors import user_is_methodologist, user_is_reviewer
@@ -240,4 +241,26 @@ def run_detail(request, pk: int):
     run = get_object_or_404(IndexRun.objects.select_related("period", "methodology", "published_by"), pk=pk)
     if run.published_at is None and not selectors.user_sees_provisional(request.user):
         raise Http404
-    return render(request, "indices/run_detail.html", {"explanation": selectors.run_explanation(run=run)})
+    secretariat = selectors.user_sees_provisional(request.user)
+    return render(request, "indices/run_detail.html", {
+        "explanation": selectors.run_explanation(run=run),
+        "report_builds": run_report_builds(run=run) if secretariat and run.published_at else None,
+        "may_rebuild_reports": user_is_methodologist(request.user),
+    })
+
+
+@login_required
+@require_POST
+def run_reports_rebuild(request, pk: int):
+    if not user_is_methodologist(request.user):
+        raise PermissionDenied
+    run = get_object_or_404(IndexRun.objects.select_related("period"), pk=pk)
+    try:
+        reports_rebuild(run=run, actor=request.user, ip_address=client_ip(request))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The reports of %(year)s are being built again; refresh this page to follow them.")
+                         % {"year": run.period.data_year})
+    return redirect("indices:run_detail", pk=run.pk)

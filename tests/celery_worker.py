@@ -43,7 +43,8 @@ def celery_worker_process(tmp_path):
         pytest.fail(f"Redis is not answering at {BROKER_URL}: {error}. Start it (see README) and run again.")
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
-           "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings"}
+           "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
+           "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
     log_path = tmp_path / "worker.log"
     with open(log_path, "w") as log:
         worker = subprocess.Popen(

@@ -1,7 +1,7 @@
 """Which reports a user may see and download."""
 from django.db.models import Q, QuerySet
 
-from indices.models import Report, ReportKind
+from indices.models import Report, ReportKind, ReportState
 from reporting.selectors import user_is_filer, user_is_reviewer
 
 
@@ -30,3 +30,15 @@ def city_reports_offered(*, user) -> list:
         return []
     # Only a succeeded run can be published (index_run_publish), so a published run is enough.
     return list(ReportingPeriod.objects.filter(runs__published_at__isnull=False).distinct().order_by("-data_year"))
+
+
+def run_report_builds(*, run) -> dict:
+    """A run's reports as the secretariat follows their builds: each white paper, and the city reports
+    counted by state with the failed ones listed."""
+    reports = list(Report.objects.filter(run=run).select_related("city").order_by("kind", "city__code", "language"))
+    city_reports = [report for report in reports if report.kind == ReportKind.CITY]
+    return {
+        "white_papers": [report for report in reports if report.kind == ReportKind.WHITE_PAPER],
+        "city_reports_built": sum(report.is_available for report in city_reports),
+        "city_reports_failed": [report for report in city_reports if report.state == ReportState.FAILED],
+    }

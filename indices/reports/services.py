@@ -6,17 +6,24 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from indices.models import IndexRun, Report, ReportKind, ReportState
 from indices.reports.builder import report_render_pdf
 from reporting.models import City
+from reporting.selectors import user_is_methodologist
+from reporting.services import audit_record
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+NOT_METHODOLOGIST_MESSAGE = gettext_noop("Only a methodologist may rebuild the reports of a run.")
+NOT_PUBLISHED_MESSAGE = gettext_noop("Only a published run has reports; publish the run first.")
 
 
 def report_file_name(*, run: IndexRun, kind: str, language: str, city: City | None, sha256: str) -> str:
@@ -82,15 +89,12 @@ def reports_enqueue_for_run(run: IndexRun, *, city_reports: bool | None = None) 
     """Enqueue the builds of a published run's reports: the white paper in every language (one task
     each, so two workers build the two editions at once), then each city's report.
 
-    Call it from ``transaction.on_commit`` after publishing, so no task starts before the commit.
-    ``settings.REPORTS_BUILD_ON_PUBLISH = False`` turns it off (the tests that publish runs);
-    ``city_reports`` defaults to ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode
-    sixty city reports would take a minute in the publishing request; they are built on first download).
+    Call it from ``transaction.on_commit``, so no task starts before the commit. ``city_reports``
+    defaults to ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city reports
+    would take half a minute in the request; they are built on first download).
     """
     from indices.tasks import build_report_task
 
-    if not settings.REPORTS_BUILD_ON_PUBLISH:
-        return
     if city_reports is None:
         city_reports = settings.REPORTS_CITY_ON_PUBLISH
     run_id = run.pk
@@ -101,6 +105,19 @@ def reports_enqueue_for_run(run: IndexRun, *, city_reports: bool | None = None) 
         for code in codes:
             for language in LANGUAGES:
                 build_report_task.delay(run_id, ReportKind.CITY, language, code)
+
+
+@transaction.atomic
+def reports_rebuild(*, run: IndexRun, actor, ip_address: str | None = None) -> None:
+    """A methodologist asks for a published run's reports to be built again: after a failed build, or
+    after the report templates changed. Unchanged files are not rewritten (builds are deterministic)."""
+    if not user_is_methodologist(actor):
+        raise PermissionDenied(_(NOT_METHODOLOGIST_MESSAGE))
+    if run.published_at is None:
+        raise ValidationError(_(NOT_PUBLISHED_MESSAGE), code="not_published")
+    audit_record(actor=actor, event_type="reports.rebuild", obj=run, ip_address=ip_address,
+                 details={"input_hash": run.input_hash})
+    transaction.on_commit(lambda: reports_enqueue_for_run(run))
 
 
 def city_report_ensure(*, run: IndexRun, city: City, language: str) -> Report:

@@ -1,6 +1,7 @@
 """The PDF white paper and city reports: content read back from the PDFs, storage, builds, downloads."""
 import hashlib
 import io
+import time
 from http import HTTPStatus
 
 import pytest
@@ -324,3 +325,74 @@ def test_a_filer_downloads_the_citys_report_built_on_demand(published_run, clien
     client.force_login(User.objects.get(username="filer-beijing"))
     assert 'data-testid="city-report-link"' not in client.get(
         reverse("indices:city", args=["500000"])).content.decode()
+
+
+# Building again on demand: a methodologist on the run's page.
+
+def test_a_methodologist_rebuilds_a_published_runs_reports_after_the_commit(
+        published_run, client, monkeypatch, django_capture_on_commit_callbacks):
+    report_build(run=published_run, kind=ReportKind.WHITE_PAPER, language="en")
+    Report.objects.filter(kind=ReportKind.WHITE_PAPER).update(state=ReportState.FAILED, error="worker lost")
+    sent = []
+    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    page_url = reverse("indices:run_detail", args=[published_run.pk])
+    client.force_login(User.objects.get(username="methodologist"))
+    page = client.get(page_url).content.decode()
+    assert 'data-testid="run-reports"' in page and "worker lost" in page and 'data-testid="rebuild-reports"' in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("indices:run_reports_rebuild", args=[published_run.pk]))
+
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == page_url
+    assert sorted(sent) == [(published_run.pk, ReportKind.WHITE_PAPER, "en"),
+                            (published_run.pk, ReportKind.WHITE_PAPER, "zh-hans")]
+    from reporting.models import AuditEvent
+
+    event = AuditEvent.objects.get(event_type="reports.rebuild")
+    assert event.actor.username == "methodologist" and event.details["input_hash"] == published_run.input_hash
+
+
+def test_only_a_methodologist_rebuilds_and_only_a_published_run(published_run, client, monkeypatch):
+    from reporting.models import AuditEvent
+
+    sent = []
+    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    url = reverse("indices:run_reports_rebuild", args=[published_run.pk])
+    client.force_login(User.objects.get(username="reviewer"))
+    page = client.get(reverse("indices:run_detail", args=[published_run.pk])).content.decode()
+    assert 'data-testid="run-reports"' in page and 'data-testid="rebuild-reports"' not in page
+    assert client.post(url).status_code == HTTPStatus.FORBIDDEN
+
+    type(published_run).objects.filter(pk=published_run.pk).update(published_at=None)
+    client.force_login(User.objects.get(username="methodologist"))
+    response = client.post(url, follow=True)
+
+    assert "只有已发布的计算结果才有报告" in response.content.decode()
+    assert sent == [] and not AuditEvent.objects.filter(event_type="reports.rebuild").exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_publishing_has_a_real_worker_build_both_editions(published_run, settings, celery_worker_process):
+    """Publish → the enqueued tasks → a Celery worker process over Redis renders, stores and records both
+    white papers, on the same database and media folder as the test."""
+    settings.REPORTS_BUILD_ON_PUBLISH, settings.REPORTS_CITY_ON_PUBLISH = True, False
+    period = published_run.period
+    type(published_run).objects.filter(pk=published_run.pk).update(published_at=None)
+
+    index_run_publish(run=published_run, actor=User.objects.get(username="methodologist"))
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        reports = list(Report.objects.filter(run=published_run, kind=ReportKind.WHITE_PAPER))
+        if len(reports) == 2 and all(report.state != ReportState.BUILDING for report in reports):
+            break
+        time.sleep(0.5)
+    assert sorted(report.language for report in reports) == ["en", "zh-hans"]
+    for report in reports:
+        assert report.state == ReportState.SUCCEEDED, report.error
+        content = report.file.read()
+        report.file.close()
+        assert hashlib.sha256(content).hexdigest() == report.sha256 and report.size == len(content)
+        assert report.pages >= 45 and report.build_seconds > 0
+    assert run_published(period=period) == published_run
