@@ -245,10 +245,13 @@ def radar(axes: Sequence[str], series: Sequence[float | None], reference: Sequen
     width, height = size + 16, size + 2
     centre_x, centre_y, radius = width / 2, height / 2, size / 2 - 5
 
-    def point(index: int, value: float | None) -> tuple[float, float]:
+    def point(index: int, value: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * index / count
-        distance = radius * min(max(value or 0.0, 0.0), 100.0) / 100.0
+        distance = radius * value / 100.0
         return centre_x + distance * math.cos(angle), centre_y + distance * math.sin(angle)
+
+    def score_point(index: int, value: float | None) -> tuple[float, float]:
+        return point(index, min(max(value or 0.0, 0.0), 100.0))
 
     # The rings and the spokes as one path (no text lies under them).
     grid = []
@@ -262,13 +265,13 @@ def radar(axes: Sequence[str], series: Sequence[float | None], reference: Sequen
     body = [_path(grid, f'fill="none" stroke="{GRID}" stroke-width="0.3"')]
     for ring in (50, 100):
         x, y = point(0, ring)
-        body.append(_text(x + 0.8, y + 1.0, str(ring), size=1.7, fill=MUTED))
+        body.append(_text(x + 0.8, y + 2.2, str(ring), size=1.7, fill=MUTED))
     for index, name in enumerate(axes):
-        lx, ly = point(index, 113)
+        lx, ly = point(index, 112)
         anchor = "middle" if abs(lx - centre_x) < 3 else ("start" if lx > centre_x else "end")
         body.append(_text(lx, ly + 0.8, name, size=2.1, anchor=anchor))
-    median_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, v) for i, v in enumerate(reference)))
-    city_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, v) for i, v in enumerate(series)))
+    median_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (score_point(i, v) for i, v in enumerate(reference)))
+    city_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (score_point(i, v) for i, v in enumerate(series)))
     body.append(f'<polygon points="{city_points}" fill="{BAR}" fill-opacity="0.25" stroke="{BAR}" '
                 f'stroke-width="0.7"/>')
     body.append(f'<polygon points="{median_points}" fill="none" stroke="{MEDIAN}" stroke-width="0.6" '
