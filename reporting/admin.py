@@ -4,8 +4,11 @@ Values and the review workflow change only through the reporting services (the v
 forms and imports share, and an audit event per step), so the admin shows them without editing
 them. The audit trail is append-only: nobody adds, changes or deletes an event here.
 """
+from http import HTTPStatus
+
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from reporting.models import (
@@ -23,6 +26,8 @@ from reporting.models import (
     ValueChange,
     ValueFlag,
 )
+from reporting.selectors import roles_assignable_by, user_may_manage_account
+from reporting.services import audit_record, client_ip
 
 
 class ReadOnlyAdminMixin:
@@ -68,11 +73,36 @@ class UserAdmin(auth_admin.UserAdmin):
             return self.readonly_fields
         return (*self.readonly_fields, "is_superuser", "user_permissions")
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = roles_assignable_by(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def has_change_permission(self, request, obj=None):
-        # Nor take over a superuser's account (e.g. by setting its password).
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        # Nor take over an administrator's account (e.g. by setting its password), nor widen their own.
+        if obj is not None and not user_may_manage_account(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        account = form.instance
+        roles_before = set(account.groups.values_list("name", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        roles_after = set(account.groups.values_list("name", flat=True))
+        audit_record(actor=request.user, event_type="user.change" if change else "user.create", obj=account,
+                     ip_address=client_ip(request), details={
+                         "fields": sorted(name for name in form.changed_data if not name.startswith("password")),
+                         "roles_added": sorted(roles_after - roles_before),
+                         "roles_removed": sorted(roles_before - roles_after),
+                     })
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == HTTPStatus.FOUND:
+                audit_record(actor=request.user, event_type="user.password_set", obj=self.get_object(request, id),
+                             ip_address=client_ip(request))
+        return response
 
 
 @admin.register(ReportingPeriod)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -57,6 +58,27 @@ def user_is_methodologist(user) -> bool:
 
 def user_is_filer(user) -> bool:
     return bool(user.is_authenticated and user.city_id and user.has_role(Role.FILER))
+
+
+ADMINISTRATOR_ROLES = (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+
+
+def user_may_manage_account(actor, account) -> bool:
+    """Separation of duties (等保 三权分立): a security administrator manages the accounts of filers,
+    reviewers and methodologists; only the system administrator (a superuser) manages administrators'
+    accounts, the security administrator's own included, so no administrator widens their own rights
+    or takes over the audit administrator's account."""
+    if actor.is_superuser:
+        return True
+    if account.is_superuser:
+        return False
+    return not any(account.has_role(role) for role in ADMINISTRATOR_ROLES)
+
+
+def roles_assignable_by(actor) -> QuerySet[Group]:
+    """The role groups ``actor`` may hand out: the administrator roles only by the system administrator."""
+    groups = Group.objects.order_by("name")
+    return groups if actor.is_superuser else groups.exclude(name__in=ADMINISTRATOR_ROLES)
 
 
 def user_may_edit_values(user, indicator_return: IndicatorReturn) -> bool:

@@ -230,3 +230,61 @@ def test_a_security_administrator_cannot_grant_superuser_rights(client, security
     password_change = client.post(reverse("admin:auth_user_password_change", args=[admin_user.pk]),
                                   {"password1": "Ccfi-test-2025-x", "password2": "Ccfi-test-2025-x"})
     assert password_change.status_code == HTTPStatus.FORBIDDEN
+
+
+def _account_form(user, *roles: str) -> dict:
+    return {"username": user.username, "is_active": "on", "date_joined_0": "2025-01-01",
+            "date_joined_1": "00:00:00", "city": user.city_id or "",
+            "groups": [Group.objects.get(name=role).pk for role in roles]}
+
+
+def test_a_security_administrator_grants_ordinary_roles_and_the_change_is_audited(
+        client, security_admin, filer_chongqing):
+    client.force_login(security_admin)
+    page = client.get(url("user_change", filer_chongqing.pk))
+    offered = set(page.context["adminform"].form.fields["groups"].queryset.values_list("name", flat=True))
+    assert offered == {"filer", "reviewer", "methodologist"}
+
+    response = client.post(url("user_change", filer_chongqing.pk), _account_form(filer_chongqing, "filer", "reviewer"),
+                           REMOTE_ADDR="10.9.8.7")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert set(filer_chongqing.groups.values_list("name", flat=True)) == {"filer", "reviewer"}
+    event = AuditEvent.objects.get(event_type="user.change")
+    assert event.actor == security_admin and event.ip_address == "10.9.8.7"
+    assert event.details["roles_added"] == ["reviewer"] and event.details["roles_removed"] == []
+    assert "groups" in event.details["fields"]
+
+
+def test_a_security_administrator_cannot_hand_out_or_take_over_administrator_accounts(
+        client, security_admin, audit_admin, filer_chongqing):
+    client.force_login(security_admin)
+
+    response = client.post(url("user_change", filer_chongqing.pk), _account_form(filer_chongqing, "audit_admin"))
+    assert response.status_code == HTTPStatus.OK  # the form again, with the error
+    assert "groups" in response.context["adminform"].form.errors
+    assert set(filer_chongqing.groups.values_list("name", flat=True)) == {"filer"}
+
+    own = client.post(url("user_change", security_admin.pk), _account_form(security_admin, "security_admin",
+                                                                          "audit_admin"))
+    assert own.status_code == HTTPStatus.FORBIDDEN
+    assert client.post(url("user_change", audit_admin.pk), _account_form(audit_admin)).status_code == \
+        HTTPStatus.FORBIDDEN
+    takeover = client.post(reverse("admin:auth_user_password_change", args=[audit_admin.pk]),
+                           {"password1": "Ccfi-test-2025-x", "password2": "Ccfi-test-2025-x"})
+    assert takeover.status_code == HTTPStatus.FORBIDDEN
+    assert set(security_admin.groups.values_list("name", flat=True)) == {"security_admin"}
+    assert not AuditEvent.objects.filter(event_type__startswith="user.").exists()
+
+
+def test_the_system_administrator_appoints_the_audit_administrator(admin_client, admin_user, filer_chongqing):
+    response = admin_client.post(url("user_change", filer_chongqing.pk), _account_form(filer_chongqing, "audit_admin"))
+    assert response.status_code == HTTPStatus.FOUND
+    set_password = admin_client.post(reverse("admin:auth_user_password_change", args=[filer_chongqing.pk]),
+                                     {"password1": "Ccfi-test-2025-x", "password2": "Ccfi-test-2025-x"})
+    assert set_password.status_code == HTTPStatus.FOUND
+
+    events = list(AuditEvent.objects.filter(event_type__startswith="user.").order_by("id"))
+    assert [event.event_type for event in events] == ["user.change", "user.password_set"]
+    assert events[0].details["roles_added"] == ["audit_admin"] and events[0].details["roles_removed"] == ["filer"]
+    assert all(event.actor == admin_user for event in events)
