@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -39,6 +41,20 @@ from reporting.selectors import (
     user_may_edit_values,
 )
 from reporting.uploads import limit
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every user changes their own password here (the old one first); other sessions of the account
+    end, and the change is audited."""
+
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.audit_record(actor=self.request.user, event_type="auth.password_change", obj=self.request.user,
+                                  ip_address=services.client_ip(self.request))
+        return response
 
 
 def home(request):

@@ -1,9 +1,11 @@
 """Roles are separated duties; the audit trail is append-only."""
 import datetime
+from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from reporting.models import AuditEvent, IndicatorReturn, ReportingPeriod, Role
 from reporting.selectors import returns_visible_to
@@ -66,3 +68,30 @@ def test_a_period_cannot_use_a_draft_methodology(draft_methodology):
     with pytest.raises(ValidationError) as error:
         period.full_clean()
     assert error.value.message_dict["methodology"] == ["报送期须采用已发布的方法版本，不能采用草稿。"]
+
+
+def test_a_user_changes_their_own_password_and_it_is_audited(client, filer_chongqing):
+    client.force_login(filer_chongqing)
+    page = client.get(reverse("password_change"))
+    assert page.status_code == HTTPStatus.OK and "修改密码" in page.content.decode()
+
+    wrong = client.post(reverse("password_change"), {"old_password": "not-it", "new_password1": "Ccfi-new-2026-pw",
+                                                     "new_password2": "Ccfi-new-2026-pw"})
+    assert wrong.status_code == HTTPStatus.OK and "旧密码" in wrong.content.decode()
+    assert not AuditEvent.objects.filter(event_type="auth.password_change").exists()
+
+    response = client.post(reverse("password_change"), {"old_password": "Ccfi-test-2025",
+                                                        "new_password1": "Ccfi-new-2026-pw",
+                                                        "new_password2": "Ccfi-new-2026-pw"}, REMOTE_ADDR="10.4.4.4")
+
+    assert response.status_code == HTTPStatus.FOUND and response["Location"] == reverse("password_change_done")
+    filer_chongqing.refresh_from_db()
+    assert filer_chongqing.check_password("Ccfi-new-2026-pw")
+    event = AuditEvent.objects.get(event_type="auth.password_change")
+    assert event.actor == filer_chongqing and event.ip_address == "10.4.4.4"
+    assert client.get(reverse("password_change_done")).status_code == HTTPStatus.OK  # still logged in
+
+
+def test_the_password_page_needs_a_login(client):
+    response = client.get(reverse("password_change"))
+    assert response.status_code == HTTPStatus.FOUND and reverse("login") in response["Location"]
