@@ -183,8 +183,18 @@ DRAFT_METHODOLOGY_MESSAGE = gettext_noop(
 
 
 def _uncertainty_nodes(spec: MethodologySpec) -> list[str]:
-    """Rank bands for the index and its dimensions: what the ranking page and the report show."""
-    return [spec.root.code, *(child.code for child in spec.root.children if isinstance(child, NodeSpec))]
+    """Rank bands for every aggregate (the index, dimensions and groups), so that each level of the
+    ranking drill-down shows them: one more ranking per node and sample, milliseconds for 30 cities."""
+    codes = []
+
+    def walk(node: NodeSpec) -> None:
+        codes.append(node.code)
+        for child in node.children:
+            if isinstance(child, NodeSpec):
+                walk(child)
+
+    walk(spec.root)
+    return codes
 
 
 def _claim(*, period, methodology: MethodologyVersion, digest: str, inputs: IndexInputs) -> tuple[IndexRun, bool]:

@@ -73,6 +73,10 @@ def test_a_run_stores_the_engines_scores_and_ranks_for_every_city_and_node(demo)
             assert rank == expected.ranks[row, column]
     root = Score.objects.get(run=run, city__code=CHONGQING, level=0)
     assert root.rank_p05 <= root.rank_median <= root.rank_p95
+    # Bands for the index, the dimensions and the groups (levels 0-2), not for single indicators.
+    assert not Score.objects.filter(run=run, level__lte=2, rank_p05__isnull=True).exists()
+    assert Score.objects.filter(run=run, level=2).count() == 30 * 12
+    assert not Score.objects.filter(run=run, level=3, rank_p05__isnull=False).exists()
     assert run.diagnostics["input_hash"] == run.input_hash
     assert run.diagnostics["uncertainty"]["valid_samples"] == 1000
     assert run.inputs["values"][CHONGQING]["M2.1"] == float(ReturnValue.objects.get(
