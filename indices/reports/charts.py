@@ -98,6 +98,7 @@ def ranking_bars(bars: Sequence[Bar], *, axis_title: str, title: str, width: flo
     body.insert(0, _path(grid, f'fill="none" stroke="{GRID}" stroke-width="0.3"'))
     # The bars as one path per colour: they do not overlap each other or the labels.
     shapes: dict[str, list[str]] = {BAR: [], ACCENT: []}
+    values = []  # (x, baseline, text) of the value printed after each bar
     for index, bar in enumerate(bars):
         y = top + index * row
         body.append(_text(label_width - 1.5, y + row * 0.72, bar.label, size=2.5, anchor="end",
@@ -106,14 +107,20 @@ def ranking_bars(bars: Sequence[Bar], *, axis_title: str, title: str, width: flo
             continue
         length = max(bar.value, 0.0) * scale
         shapes[ACCENT if bar.highlight else BAR].append(_rect_path(label_width, y + 0.7, length, row - 1.4))
-        body.append(_text(label_width + length + 1.2, y + row * 0.72, f"{bar.value:.1f} {bar.note}".strip(),
-                          size=2.1, fill=MUTED))
+        values.append((label_width + length + 1.2, y + row * 0.72, f"{bar.value:.1f} {bar.note}".strip()))
     body.extend(_path(segments, f'fill="{colour}"') for colour, segments in shapes.items())
+    value_size = 2.1
     if median is not None:
         x = label_width + median * scale
         body.append(f'<line x1="{_n(x)}" y1="{_n(top - 2)}" x2="{_n(x)}" y2="{_n(top + row * len(bars))}" '
                     f'stroke="{MEDIAN}" stroke-width="0.5" stroke-dasharray="1.2 0.8"/>')
         body.append(_text(x, top - 2.6, median_label, size=2.1, anchor="middle", fill=MEDIAN))
+        # The median line stops behind a value printed across it (a white box, one path for all).
+        boxes = [_rect_path(start - 0.4, baseline - value_size, text_width + 0.8, value_size * 1.35)
+                 for start, baseline, text in values
+                 for text_width in [len(text) * value_size * 0.58] if start - 0.4 <= x <= start + text_width + 0.4]
+        body.append(_path(boxes, 'fill="#ffffff"'))
+    body.extend(_text(start, baseline, text, size=value_size, fill=MUTED) for start, baseline, text in values)
     body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
     return _svg(width, height, body, title=title)
 
