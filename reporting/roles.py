@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SECURITY_ADMIN: [
         "reporting.add_user", "reporting.change_user", "reporting.view_user",
         "auth.view_group", "reporting.view_city",
+        # Locked-out user names (django-axes): deleting the attempts unlocks the name.
+        "axes.view_accessattempt", "axes.delete_accessattempt",
     ],
     Role.AUDIT_ADMIN: ["reporting.view_auditevent"],
 }

@@ -1,4 +1,5 @@
 """Authentication events go into the audit trail (who, when, from where, success or failure)."""
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -21,3 +22,9 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in ``credentials``; keep only the name tried.
     audit_record(actor=None, event_type="auth.login_failed", success=False, ip_address=client_ip(request),
                  details={"username": str(credentials.get("username", ""))[:150]})
+
+
+@receiver(user_locked_out, dispatch_uid="audit_locked_out")
+def audit_locked_out(sender, request, username, ip_address, **kwargs):
+    audit_record(actor=None, event_type="auth.locked_out", success=False, ip_address=ip_address,
+                 details={"username": str(username or "")[:150]})

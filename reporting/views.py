@@ -3,7 +3,9 @@ look every return up among those the user may see, so that another city's return
 from __future__ import annotations
 
 from decimal import Decimal
+from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -55,6 +57,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             services.audit_record(actor=self.request.user, event_type="auth.password_change", obj=self.request.user,
                                   ip_address=services.client_ip(self.request))
         return response
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers once a user name is locked: the same page whether the account exists or not."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "registration/locked_out.html",
+                  {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+                  status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
 def home(request):

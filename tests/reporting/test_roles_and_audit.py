@@ -1,5 +1,6 @@
 """Roles are separated duties; the audit trail is append-only."""
 import datetime
+import re
 from http import HTTPStatus
 
 import pytest
@@ -47,7 +48,8 @@ def test_a_filer_sees_only_its_own_citys_returns(filer_chongqing, filer_chengdu,
 
 
 def test_logins_and_failures_are_audited(client, filer_chongqing):
-    assert not client.login(username="filer-chongqing", password="wrong")
+    failed = client.post("/accounts/login/", {"username": "filer-chongqing", "password": "wrong"})
+    assert failed.status_code == HTTPStatus.OK and "_auth_user_id" not in client.session
     client.post("/accounts/login/", {"username": "filer-chongqing", "password": "Ccfi-test-2025"},
                 REMOTE_ADDR="10.1.2.3")
     client.post("/accounts/logout/")
@@ -95,3 +97,37 @@ def test_a_user_changes_their_own_password_and_it_is_audited(client, filer_chong
 def test_the_password_page_needs_a_login(client):
     response = client.get(reverse("password_change"))
     assert response.status_code == HTTPStatus.FOUND and reverse("login") in response["Location"]
+
+
+def test_five_failures_lock_the_user_name_whether_or_not_it_exists(client, filer_chongqing, security_admin):
+    """After AXES_FAILURE_LIMIT failures even the right password is refused, with the same page as for a
+    name that does not exist; the security administrator unlocks the name in the admin."""
+    from axes.models import AccessAttempt
+
+    def attempt(username, password="wrong"):
+        return client.post("/accounts/login/", {"username": username, "password": password})
+
+    for _ in range(4):
+        assert attempt("filer-chongqing").status_code == HTTPStatus.OK
+        assert attempt("nobody-here").status_code == HTTPStatus.OK
+    fifth = attempt("filer-chongqing")
+    assert attempt("nobody-here").status_code == fifth.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    locked = attempt("filer-chongqing", "Ccfi-test-2025")
+    unknown = attempt("nobody-here")
+
+    assert locked.status_code == unknown.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    message = re.search(r'data-testid="locked-out">([^<]+)<', locked.content.decode()).group(1)
+    assert "5 次" in message and "30 分钟" in message
+    assert message in unknown.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(event_type="auth.locked_out", details__username="filer-chongqing").exists()
+    assert client.post("/accounts/login/", {"username": "reviewer-elsewhere", "password": "x"}).status_code == \
+        HTTPStatus.OK  # other names are not locked
+
+    client.force_login(security_admin)
+    attempt_row = AccessAttempt.objects.get(username="filer-chongqing")
+    deleted = client.post(reverse("admin:axes_accessattempt_delete", args=[attempt_row.pk]), {"post": "yes"})
+    assert deleted.status_code == HTTPStatus.FOUND
+    client.logout()
+    assert attempt("filer-chongqing", "Ccfi-test-2025").status_code == HTTPStatus.FOUND
+    assert client.session["_auth_user_id"] == str(filer_chongqing.pk)
