@@ -113,6 +113,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "reporting.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
 # ASVS 4.0.3 3.3.2 (L2): sessions end after 12 hours at the latest.
 SESSION_COOKIE_AGE = 12 * 60 * 60

@@ -131,3 +131,21 @@ def test_five_failures_lock_the_user_name_whether_or_not_it_exists(client, filer
     client.logout()
     assert attempt("filer-chongqing", "Ccfi-test-2025").status_code == HTTPStatus.FOUND
     assert client.session["_auth_user_id"] == str(filer_chongqing.pk)
+
+
+@pytest.mark.parametrize("password,valid", [
+    ("alllowercase-letters", False),  # two kinds
+    ("ALLUPPER2026", False),
+    ("lower-and-2026", True),  # lower, digits, other
+    ("Mixed-Case-words", True),
+    ("密码Password", True),  # Chinese characters count as other characters
+])
+def test_passwords_mix_three_kinds_of_character(client, filer_chongqing, password, valid):
+    client.force_login(filer_chongqing)
+    response = client.post(reverse("password_change"), {"old_password": "Ccfi-test-2025", "new_password1": password,
+                                                        "new_password2": password})
+
+    filer_chongqing.refresh_from_db()
+    assert filer_chongqing.check_password(password) is valid
+    if not valid:
+        assert "密码须至少包含以下 3 类字符" in response.content.decode()
