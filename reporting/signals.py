@@ -1,14 +1,24 @@
 """Authentication events go into the audit trail (who, when, from where, success or failure)."""
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from ccfi_portal.middleware import SESSION_STARTED_KEY
 from reporting.services import audit_record, client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def audit_login(sender, request, user, **kwargs):
     audit_record(actor=user, event_type="auth.login", obj=user, ip_address=client_ip(request))
+
+
+@receiver(user_logged_in, dispatch_uid="session_started")
+def session_started(sender, request, user, **kwargs):
+    """Where the absolute session lifetime counts from (ccfi_portal.middleware.SessionLifetimeMiddleware)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_STARTED_KEY] = time.time()
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")

@@ -149,3 +149,20 @@ def test_passwords_mix_three_kinds_of_character(client, filer_chongqing, passwor
     assert filer_chongqing.check_password(password) is valid
     if not valid:
         assert "密码须至少包含以下 3 类字符" in response.content.decode()
+
+
+def test_a_session_ends_its_absolute_lifetime_after_the_login_however_busy(client, filer_chongqing, settings):
+    from ccfi_portal.middleware import SESSION_STARTED_KEY
+
+    settings.SESSION_ABSOLUTE_AGE = 60
+    client.post("/accounts/login/", {"username": "filer-chongqing", "password": "Ccfi-test-2025"})
+    assert client.get(reverse("password_change")).status_code == HTTPStatus.OK
+    session = client.session
+    session[SESSION_STARTED_KEY] -= 61  # the login was a minute and a second ago
+    session.save()
+
+    response = client.get(reverse("password_change"))
+
+    assert response.status_code == HTTPStatus.FOUND and reverse("login") in response["Location"]
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(event_type="auth.logout", actor=filer_chongqing).exists()
