@@ -1,9 +1,12 @@
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
 
 
@@ -38,4 +41,23 @@ class SessionLifetimeMiddleware:
             if now - started > settings.SESSION_ABSOLUTE_AGE:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Until a privileged user has entered the code of their authenticator app in this session, every
+    page sends them to the second-factor page (to set the app up the first time); only logging out and
+    the language switch stay open. After django_otp's OTPMiddleware."""
+
+    def __init__(self, get_response):
+        from reporting.selectors import user_needs_second_factor
+
+        self.get_response = get_response
+        self.needs_second_factor = user_needs_second_factor
+
+    def __call__(self, request):
+        if self.needs_second_factor(request.user) and not request.user.is_verified():
+            page = reverse("second_factor")
+            if request.path not in {page, reverse("logout"), reverse("set_language")}:
+                return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "reporting",
     "indices",
 ]
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ccfi_portal.middleware.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "ccfi_portal.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -106,6 +110,12 @@ AXES_VERBOSE = False
 # axes.W006 asks to lock by address too. A city finance office sits behind one NAT address, so
 # colleagues' typos would lock the whole office out; the user name alone is the lock here.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# A second factor (TOTP, any authenticator app) for the system, security and audit administrators,
+# reviewers and methodologists; filers log in with their password. On unless DEBUG (the demo).
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "CCFI Portal"
+# The admin never shows a device's secret or its QR code (the security administrator resets devices).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -12,3 +12,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 # Tests that publish runs do not build PDFs as a side effect; the report tests build them directly.
 REPORTS_BUILD_ON_PUBLISH = False
+# Logins in the tests use the password alone; the second-factor tests switch this on.
+OTP_REQUIRED = False

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", reporting_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/second-factor/", reporting_views.second_factor, name="second_factor"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reporting.urls")),
     path("", include("indices.urls")),

@@ -8,8 +8,11 @@ from http import HTTPStatus
 
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reporting.models import (
     AuditEvent,
@@ -26,6 +29,7 @@ from reporting.models import (
     ValueChange,
     ValueFlag,
 )
+from reporting.second_factor import second_factor_reset
 from reporting.selectors import roles_assignable_by, user_may_manage_account
 from reporting.services import audit_record, client_ip
 
@@ -205,3 +209,31 @@ class ImportReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("state", "period")
     list_select_related = ("period", "city", "actor")
     exclude = ("file", "rows")
+
+
+# Authenticators (the second factor): the security administrator resets a lost one by deleting it; the
+# user sets up a new one at the next login. Nobody adds, edits or reads a secret here.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(TOTPDeviceAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not user_may_manage_account(request.user, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        second_factor_reset(actor=request.user, devices=[obj], ip_address=client_ip(request))
+
+    def delete_queryset(self, request, queryset):
+        devices = list(queryset.select_related("user"))
+        if not all(user_may_manage_account(request.user, device.user) for device in devices):
+            raise PermissionDenied
+        second_factor_reset(actor=request.user, devices=devices, ip_address=client_ip(request))

@@ -43,3 +43,11 @@ class QueueFilterForm(forms.Form):
 class CommentForm(forms.Form):
     reason_code = forms.ChoiceField(label=_("Reason"), choices=ReasonCode.choices)
     text = forms.CharField(label=_("Comment"), max_length=4000)
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                                      "size": 8}),
+    )

@@ -24,6 +24,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.view_group", "reporting.view_city",
         # Locked-out user names (django-axes): deleting the attempts unlocks the name.
         "axes.view_accessattempt", "axes.delete_accessattempt",
+        # Lost authenticators: deleting one lets its user set up a new one at the next login.
+        "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice",
     ],
     Role.AUDIT_ADMIN: ["reporting.view_auditevent"],
 }

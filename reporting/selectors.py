@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -73,6 +74,17 @@ def user_may_manage_account(actor, account) -> bool:
     if account.is_superuser:
         return False
     return not any(account.has_role(role) for role in ADMINISTRATOR_ROLES)
+
+
+SECOND_FACTOR_ROLES = (Role.REVIEWER, Role.METHODOLOGIST, *ADMINISTRATOR_ROLES)
+
+
+def user_needs_second_factor(user) -> bool:
+    """The system administrator and the roles that approve, publish, manage accounts or read the audit
+    trail log in with a second factor (TOTP) when ``settings.OTP_REQUIRED``; filers with their password."""
+    if not (settings.OTP_REQUIRED and user.is_authenticated):
+        return False
+    return user.is_superuser or any(user.has_role(role) for role in SECOND_FACTOR_ROLES)
 
 
 def roles_assignable_by(actor) -> QuerySet[Group]:

@@ -15,6 +15,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +24,14 @@ from django.views.decorators.http import require_POST
 from ccfi_portal.i18n import pick
 from indices.selectors import return_impact_preview
 from reporting import selectors, services, validation
-from reporting.forms import AmendmentForm, EvidenceForm, ExtensionForm, ImportUploadForm, QueueFilterForm
+from reporting.forms import (
+    AmendmentForm,
+    EvidenceForm,
+    ExtensionForm,
+    ImportUploadForm,
+    QueueFilterForm,
+    SecondFactorForm,
+)
 from reporting.models import (
     EDITABLE_STATES,
     ExplanationDecision,
@@ -34,6 +43,14 @@ from reporting.models import (
     ReturnValue,
 )
 from reporting.resources import dataset_as_csv, dataset_as_xlsx, template_dataset
+from reporting.second_factor import (
+    enrolment_qr_svg,
+    enrolment_secret,
+    second_factor_check,
+    second_factor_device,
+    second_factor_enrolment,
+    second_factor_retry_seconds,
+)
 from reporting.selectors import (
     city_list,
     period_overview_list,
@@ -57,6 +74,37 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             services.audit_record(actor=self.request.user, event_type="auth.password_change", obj=self.request.user,
                                   ip_address=services.client_ip(self.request))
         return response
+
+
+@login_required
+def second_factor(request):
+    """The code of the authenticator app after the password; the first time, the app is set up here."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = reverse("home")
+    if not selectors.user_needs_second_factor(request.user) or request.user.is_verified():
+        return redirect(next_url)
+    device = second_factor_device(request.user)
+    enrolling = device is None
+    if enrolling:
+        device = second_factor_enrolment(request.user)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wait = second_factor_retry_seconds(device)
+        if wait:
+            form.add_error("token", _("Too many wrong codes: wait %(seconds)s seconds, then enter the code your app "
+                                      "shows.") % {"seconds": wait})
+        elif second_factor_check(request=request, device=device, token=form.cleaned_data["token"]):
+            return redirect(next_url)
+        else:
+            form.add_error("token", _("This code is wrong or has been used already. Enter the code your app shows "
+                                      "now."))
+    context = {"form": form, "enrolling": enrolling, "next": next_url}
+    if enrolling:
+        # segno draws the address as QR modules only: no text of the user reaches the markup.
+        context.update(qr_svg=mark_safe(enrolment_qr_svg(device)), secret=enrolment_secret(device))
+    return render(request, "registration/second_factor.html", context)
 
 
 def login_locked_out(request, original_response=None, credentials=None):
