@@ -61,3 +61,22 @@ class SecondFactorMiddleware:
             if request.path not in {page, reverse("logout"), reverse("set_language")}:
                 return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class PasswordExpiryMiddleware:
+    """A password past its age (settings.PASSWORD_MAX_AGE_DAYS) leads every page to the password page
+    until it is changed; logging out, the language switch and the second factor stay open."""
+
+    def __init__(self, get_response):
+        from reporting.selectors import user_password_expired
+
+        self.get_response = get_response
+        self.password_expired = user_password_expired
+
+    def __call__(self, request):
+        if self.password_expired(request.user):
+            page = reverse("password_change")
+            open_paths = {page, reverse("logout"), reverse("set_language"), reverse("second_factor")}
+            if request.path not in open_paths:
+                return redirect(f"{page}?{urlencode({'expired': '1'})}")
+        return self.get_response(request)

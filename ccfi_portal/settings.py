@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "ccfi_portal.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "ccfi_portal.middleware.SecondFactorMiddleware",
+    "ccfi_portal.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -125,7 +126,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "reporting.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "reporting.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
 ]
+# 等保 level 3 (credentials changed periodically): after this many days every page leads to the
+# password page until the password is changed. 0 turns it off. ASVS 6.2.10 advises against it.
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 # ASVS 4.0.3 3.3.2 (L2): sessions end after 12 hours at the latest, counted from the login
 # (ccfi_portal.middleware.SessionLifetimeMiddleware), not from the session's last save.
 SESSION_COOKIE_AGE = 12 * 60 * 60

@@ -1,4 +1,5 @@
 """Password rules beyond Django's validators."""
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
 
@@ -26,3 +27,35 @@ class CharacterClassesValidator:
             "letters, digits, other characters.",
             self.min_classes,
         ) % {"count": self.min_classes}
+
+
+class PasswordHistoryValidator:
+    """等保 level 3: a new password must differ from the current one and the ``remember`` before it.
+    Django calls ``password_changed`` once a user is saved with a new password: the hash is recorded
+    there, which also dates the password for the expiry rule (reporting.selectors.user_password_expired)."""
+
+    def __init__(self, remember: int = 5):
+        self.remember = remember
+
+    def validate(self, password: str, user=None) -> None:
+        if user is None or user.pk is None:
+            return
+        from reporting.models import PasswordRecord
+
+        recent = list(PasswordRecord.objects.filter(user=user).values_list("password", flat=True)[:self.remember])
+        if any(encoded and check_password(password, encoded) for encoded in [user.password, *recent]):
+            raise ValidationError(self.get_help_text(), code="password_reused")
+
+    def password_changed(self, password: str, user=None) -> None:
+        from reporting.models import PasswordRecord
+
+        if user is None or user.pk is None:
+            return
+        PasswordRecord.objects.create(user=user, password=user.password)
+        stale = list(PasswordRecord.objects.filter(user=user).values_list("pk", flat=True)[self.remember:])
+        PasswordRecord.objects.filter(pk__in=stale).delete()
+
+    def get_help_text(self) -> str:
+        return ngettext("Your password must differ from your last %(count)d password.",
+                        "Your password must differ from your last %(count)d passwords.",
+                        self.remember) % {"count": self.remember}

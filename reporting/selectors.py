@@ -87,6 +87,15 @@ def user_needs_second_factor(user) -> bool:
     return user.is_superuser or any(user.has_role(role) for role in SECOND_FACTOR_ROLES)
 
 
+def user_password_expired(user) -> bool:
+    """Whether the user's password is older than ``settings.PASSWORD_MAX_AGE_DAYS``, counted from its last
+    change (reporting.passwords records each) or, for an account never given a new one, from its creation."""
+    if not (settings.PASSWORD_MAX_AGE_DAYS and user.is_authenticated):
+        return False
+    last_change = user.password_records.values_list("created_at", flat=True).first() or user.date_joined
+    return timezone.now() - last_change > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
 def roles_assignable_by(actor) -> QuerySet[Group]:
     """The role groups ``actor`` may hand out: the administrator roles only by the system administrator."""
     groups = Group.objects.order_by("name")

@@ -67,6 +67,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     end, and the change is audited."""
 
     success_url = reverse_lazy("password_change_done")
+    extra_context = {"password_max_age_days": settings.PASSWORD_MAX_AGE_DAYS}
 
     def form_valid(self, form):
         with transaction.atomic():

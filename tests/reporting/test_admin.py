@@ -68,7 +68,9 @@ READ_ONLY_MODELS = {"returnvalue", "auditevent"}
 
 
 def test_it_registers_every_model_of_the_app():
-    assert all(admin.site.is_registered(model) for model in apps.get_app_config("reporting").get_models())
+    """All but the password history, which holds hashes and stays out of the admin."""
+    models = [model for model in apps.get_app_config("reporting").get_models() if model.__name__ != "PasswordRecord"]
+    assert all(admin.site.is_registered(model) for model in models)
 
 
 @pytest.mark.parametrize("model", ["city", "user", "reportingperiod", "indicatorreturn", "returnvalue", "auditevent"])

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from reporting.models import AuditEvent, IndicatorReturn, ReportingPeriod, Role
 from reporting.selectors import returns_visible_to
@@ -166,3 +167,58 @@ def test_a_session_ends_its_absolute_lifetime_after_the_login_however_busy(clien
     assert response.status_code == HTTPStatus.FOUND and reverse("login") in response["Location"]
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(event_type="auth.logout", actor=filer_chongqing).exists()
+
+
+def _change_password(client, old: str, new: str):
+    return client.post(reverse("password_change"), {"old_password": old, "new_password1": new, "new_password2": new})
+
+
+def test_the_last_five_passwords_cannot_come_back(client, filer_chongqing):
+    client.force_login(filer_chongqing)
+    passwords = ["Ccfi-test-2025", *(f"Ccfi-round-{n}-pw" for n in range(1, 7))]
+    for old, new in zip(passwords, passwords[1:], strict=False):
+        assert _change_password(client, old, new).status_code == HTTPStatus.FOUND
+
+    current = passwords[-1]
+    for reused in passwords[-5:]:  # the current one and the four before it
+        response = _change_password(client, current, reused)
+        assert response.status_code == HTTPStatus.OK and "不得与最近 5 次" in response.content.decode()
+    assert _change_password(client, current, passwords[1]).status_code == HTTPStatus.FOUND  # five changes ago
+    assert filer_chongqing.password_records.count() == 5
+
+
+def test_an_expired_password_leads_every_page_to_the_password_page(client, filer_chongqing, settings):
+    from reporting.models import User
+
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    # An account never given a new password counts its password's age from its creation.
+    User.objects.filter(pk=filer_chongqing.pk).update(date_joined=timezone.now() - datetime.timedelta(days=91))
+    client.force_login(filer_chongqing)
+
+    response = client.get(reverse("reporting:dashboard"))
+    assert response.status_code == HTTPStatus.FOUND and response["Location"].startswith(reverse("password_change"))
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="password-expired"' in page and "90 天" in page
+
+    changed = _change_password(client, "Ccfi-test-2025", "Ccfi-fresh-2026-pw")
+    assert changed.status_code == HTTPStatus.FOUND, changed.context["form"].errors
+    assert client.get(reverse("reporting:dashboard")).status_code == HTTPStatus.OK
+
+
+def test_a_password_changed_recently_is_not_expired_however_old_the_account(filer_chongqing, settings):
+    from reporting.models import PasswordRecord, User
+    from reporting.selectors import user_password_expired
+
+    settings.PASSWORD_MAX_AGE_DAYS = 90
+    User.objects.filter(pk=filer_chongqing.pk).update(date_joined=timezone.now() - datetime.timedelta(days=400))
+    filer_chongqing.refresh_from_db()
+    assert user_password_expired(filer_chongqing)
+    filer_chongqing.set_password("Ccfi-new-2026-pw")
+    filer_chongqing.save()
+
+    assert PasswordRecord.objects.filter(user=filer_chongqing).count() == 1
+    assert not user_password_expired(filer_chongqing)
+    PasswordRecord.objects.filter(user=filer_chongqing).update(created_at=timezone.now() - datetime.timedelta(days=91))
+    assert user_password_expired(filer_chongqing)
+    settings.PASSWORD_MAX_AGE_DAYS = 0
+    assert not user_password_expired(filer_chongqing)
