@@ -138,6 +138,12 @@ SESSION_ABSOLUTE_AGE = env.int("SESSION_ABSOLUTE_AGE", default=SESSION_COOKIE_AG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Served over TLS only (behind the TLS proxy of the README): browsers keep to HTTPS for a year.
+# Browsers ignore the header on plain HTTP, so the demo (DEBUG) is not affected either way.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # the proxy usually redirects
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # INTERNATIONALISATION
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
