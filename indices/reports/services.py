@@ -67,10 +67,10 @@ def report_build(*, run: IndexRun, kind: str, language: str, city: City | None =
         if storage.exists(f"reports/{name}"):
             storage.delete(f"reports/{name}")
         report.file.save(name, ContentFile(rendered.content), save=False)
+        report.built_at = timezone.now()
     with transaction.atomic():
         report.sha256, report.size, report.pages = digest, len(rendered.content), rendered.pages
         report.build_seconds, report.state, report.error = seconds, ReportState.SUCCEEDED, ""
-        report.built_at = timezone.now()
         report.save()
     if previous_name and previous_name != report.file.name:
         # Delete the replaced file only after the row points at the new one.

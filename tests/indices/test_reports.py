@@ -145,6 +145,7 @@ def test_rebuild_keeps_the_file_and_a_failed_build_keeps_the_previous_file(publi
 
     again = report_build(run=published_run, kind=ReportKind.CITY, language="en", city=city)
     assert (again.pk, again.file.name, again.sha256) == (report.pk, name, digest)
+    assert again.built_at == report.built_at  # the same bytes: the file was not written again
 
     def broken(**kwargs):
         raise RuntimeError("renderer crashed")
