@@ -11,6 +11,7 @@ from django.contrib.auth import admin as auth_admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -214,6 +215,7 @@ class ImportReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # Authenticators (the second factor): the security administrator resets a lost one by deleting it; the
 # user sets up a new one at the next login. Nobody adds, edits or reads a secret here.
 admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)  # recovery codes: reset with the authenticator, never listed
 
 
 @admin.register(TOTPDevice)

@@ -1,17 +1,38 @@
-"""The second factor of the privileged roles (TOTP, any authenticator app): enrolment, the code at
-each login, and the reset of a lost device. Every step is audited."""
+"""The second factor of the privileged roles (TOTP, any authenticator app): enrolment with ten
+one-time recovery codes, the code at each login, and the reset of a lost device. Every step is audited."""
 from __future__ import annotations
 
 import base64
 import math
+import re
+from dataclasses import dataclass, field
 
 import django_otp
 import segno
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reporting.services import audit_record, client_ip
+
+RECOVERY_CODE_COUNT = 10
+
+
+@dataclass(frozen=True)
+class SecondFactorOutcome:
+    verified: bool
+    recovery_codes: list[str] = field(default_factory=list)  # issued once, at enrolment
+    wait_seconds: int | None = None  # too many wrong codes: nothing was checked
+
+
+def is_recovery_code(token: str) -> bool:
+    """Authenticator codes are six digits; recovery codes eight letters and digits."""
+    return not re.fullmatch(r"\d{6}", "".join(token.split()))
+
+
+def recovery_device(user) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).first()
 
 
 def second_factor_device(user) -> TOTPDevice | None:
@@ -45,24 +66,61 @@ def second_factor_retry_seconds(device: TOTPDevice) -> int | None:
     return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
 
 
+def second_factor_submit(*, request, device: TOTPDevice, token: str) -> SecondFactorOutcome:
+    """A code the user entered: the app's, or, once the app is set up, a recovery code."""
+    checked = recovery_device(request.user) if device.confirmed and is_recovery_code(token) else device
+    if checked is None:
+        return SecondFactorOutcome(verified=False)
+    wait = second_factor_retry_seconds(checked)
+    if wait:
+        return SecondFactorOutcome(verified=False, wait_seconds=wait)
+    if checked is device:
+        return second_factor_check(request=request, device=device, token=token)
+    return second_factor_recover(request=request, device=checked, token=token)
+
+
 @transaction.atomic
-def second_factor_check(*, request, device: TOTPDevice, token: str) -> bool:
-    """Check a code (each code works once: django-otp refuses a time step already used). The first good
-    code of a new device confirms it and retires any older one; a good code marks the session verified."""
+def second_factor_check(*, request, device: TOTPDevice, token: str) -> SecondFactorOutcome:
+    """Check an authenticator code (each works once: django-otp refuses a time step already used). The
+    first good code of a new device confirms it, retires any older one and issues new recovery codes;
+    a good code marks the session verified."""
     token = "".join(token.split())
     if not device.verify_token(token):
         audit_record(actor=request.user, event_type="auth.otp_failed", success=False, obj=request.user,
                      ip_address=client_ip(request))
-        return False
+        return SecondFactorOutcome(verified=False)
     enrolling = not device.confirmed
+    recovery_codes = []
     if enrolling:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+        recovery_codes = _recovery_codes_issue(device.user)
     django_otp.login(request, device)
     audit_record(actor=request.user, event_type="auth.otp_enrolled" if enrolling else "auth.otp_verified",
                  obj=request.user, ip_address=client_ip(request))
-    return True
+    return SecondFactorOutcome(verified=True, recovery_codes=recovery_codes)
+
+
+@transaction.atomic
+def second_factor_recover(*, request, device: StaticDevice, token: str) -> SecondFactorOutcome:
+    """Log in with a recovery code instead of the app (a phone left at home): the code is used up."""
+    if not device.verify_token("".join(token.split()).lower()):
+        audit_record(actor=request.user, event_type="auth.otp_failed", success=False, obj=request.user,
+                     ip_address=client_ip(request), details={"recovery_code": True})
+        return SecondFactorOutcome(verified=False)
+    django_otp.login(request, device)
+    audit_record(actor=request.user, event_type="auth.otp_recovery_used", obj=request.user,
+                 ip_address=client_ip(request), details={"codes_left": device.token_set.count()})
+    return SecondFactorOutcome(verified=True)
+
+
+def _recovery_codes_issue(user) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
 
 
 @transaction.atomic
@@ -72,6 +130,7 @@ def second_factor_reset(*, actor, devices, ip_address: str | None = None) -> int
     for device in devices:
         audit_record(actor=actor, event_type="auth.otp_reset", obj=device.user, ip_address=ip_address,
                      details={"device": device.pk})
+        StaticDevice.objects.filter(user=device.user).delete()  # the recovery codes go with the app
         device.delete()
         count += 1
     return count

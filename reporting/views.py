@@ -46,10 +46,9 @@ from reporting.resources import dataset_as_csv, dataset_as_xlsx, template_datase
 from reporting.second_factor import (
     enrolment_qr_svg,
     enrolment_secret,
-    second_factor_check,
     second_factor_device,
     second_factor_enrolment,
-    second_factor_retry_seconds,
+    second_factor_submit,
 )
 from reporting.selectors import (
     city_list,
@@ -92,15 +91,18 @@ def second_factor(request):
         device = second_factor_enrolment(request.user)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        wait = second_factor_retry_seconds(device)
-        if wait:
-            form.add_error("token", _("Too many wrong codes: wait %(seconds)s seconds, then enter the code your app "
-                                      "shows.") % {"seconds": wait})
-        elif second_factor_check(request=request, device=device, token=form.cleaned_data["token"]):
+        outcome = second_factor_submit(request=request, device=device, token=form.cleaned_data["token"])
+        if outcome.recovery_codes:
+            return render(request, "registration/recovery_codes.html", {"codes": outcome.recovery_codes,
+                                                                         "next": next_url})
+        if outcome.verified:
             return redirect(next_url)
+        if outcome.wait_seconds:
+            form.add_error("token", _("Too many wrong codes: wait %(seconds)s seconds, then enter the code your app "
+                                      "shows.") % {"seconds": outcome.wait_seconds})
         else:
             form.add_error("token", _("This code is wrong or has been used already. Enter the code your app shows "
-                                      "now."))
+                                      "now, or an unused recovery code."))
     context = {"form": form, "enrolling": enrolling, "next": next_url}
     if enrolling:
         # segno draws the address as QR modules only: no text of the user reaches the markup.

@@ -54,6 +54,8 @@ def test_a_reviewer_sets_up_the_second_factor_by_typing_the_key(live_server, pag
     key = b32decode(page.get_by_test_id("second-factor-secret").inner_text().replace(" ", ""))
     page.fill("#id_token", f"{totp(key):06d}")
     page.get_by_role("button", name="确认").click()
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    page.get_by_test_id("recovery-continue").click()
 
     expect(page).to_have_url(re.compile(r"/review/$"))
     expect(page.get_by_test_id("nav-review")).to_be_visible()

@@ -7,6 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reporting.models import AuditEvent
@@ -49,7 +50,10 @@ def test_a_reviewer_sets_up_the_app_at_the_first_login_and_then_reaches_the_page
     time.sleep(1.1)  # django-otp makes the user wait 1 s after the first wrong code
     right = client.post(reverse("second_factor"), {"token": code(device), "next": queue})
 
-    assert right.status_code == HTTPStatus.FOUND and right["Location"] == queue
+    assert right.status_code == HTTPStatus.OK  # the recovery codes, shown once
+    page = right.content.decode()
+    assert len(re.findall(r"<li><code>[a-z2-7]{8}</code></li>", page)) == 10
+    assert f'href="{queue}" data-testid="recovery-continue"' in page
     assert client.get(queue).status_code == HTTPStatus.OK
     assert TOTPDevice.objects.get(user=reviewer).confirmed
     events = list(AuditEvent.objects.filter(event_type__startswith="auth.otp").order_by("id")
@@ -104,6 +108,7 @@ def test_the_page_never_sends_anyone_to_another_site(client, reviewer):
 def test_the_security_administrator_resets_a_lost_authenticator_but_not_an_administrators(
         client, security_admin, reviewer, audit_admin):
     lost = TOTPDevice.objects.create(user=reviewer, name="phone", confirmed=True)
+    StaticDevice.objects.create(user=reviewer, name="recovery codes", confirmed=True)
     auditor_device = TOTPDevice.objects.create(user=audit_admin, name="phone", confirmed=True)
     own = TOTPDevice.objects.create(user=security_admin, name="phone", confirmed=True)
     log_in(client, "secadmin")
@@ -116,6 +121,27 @@ def test_the_security_administrator_resets_a_lost_authenticator_but_not_an_admin
 
     assert deleted.status_code == HTTPStatus.FOUND and refused.status_code == HTTPStatus.FORBIDDEN
     assert not TOTPDevice.objects.filter(pk=lost.pk).exists()
+    assert not StaticDevice.objects.filter(user=reviewer).exists()  # the recovery codes went with it
     assert TOTPDevice.objects.filter(pk=auditor_device.pk).exists()
     event = AuditEvent.objects.get(event_type="auth.otp_reset")
     assert event.actor == security_admin and event.object_repr == str(reviewer)
+
+
+def test_a_recovery_code_stands_in_for_the_app_once(client, reviewer):
+    TOTPDevice.objects.create(user=reviewer, name="phone", confirmed=True)
+    recovery = StaticDevice.objects.create(user=reviewer, name="recovery codes", confirmed=True)
+    StaticToken.objects.bulk_create([StaticToken(device=recovery, token="abcd2345"),
+                                     StaticToken(device=recovery, token="efgh6789")])
+    log_in(client, "reviewer")
+
+    used = client.post(reverse("second_factor"), {"token": "ABCD 2345"})
+    assert used.status_code == HTTPStatus.FOUND
+    assert client.get(reverse("reporting:review_queue")).status_code == HTTPStatus.OK
+    event = AuditEvent.objects.get(event_type="auth.otp_recovery_used")
+    assert event.details == {"codes_left": 1}
+    client.post(reverse("logout"))
+
+    log_in(client, "reviewer")
+    again = client.post(reverse("second_factor"), {"token": "abcd2345"})
+    assert again.status_code == HTTPStatus.OK and "未使用的恢复码" in again.content.decode()
+    assert client.get(reverse("reporting:review_queue")).status_code == HTTPStatus.FOUND
