@@ -3,7 +3,7 @@ because its fields are the version's indicators; these are the small fixed forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reporting.models import City, ReasonCode, ReportingPeriod, ReturnState
+from reporting.models import City, ReportingPeriod, ReturnState
 
 
 class AmendmentForm(forms.Form):
@@ -38,11 +38,6 @@ class QueueFilterForm(forms.Form):
                                        *[(value, label) for value, label in ReturnState.choices
                                          if value != ReturnState.SUBMITTED]])
     city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), required=False)
-
-
-class CommentForm(forms.Form):
-    reason_code = forms.ChoiceField(label=_("Reason"), choices=ReasonCode.choices)
-    text = forms.CharField(label=_("Comment"), max_length=4000)
 
 
 class SecondFactorForm(forms.Form):

@@ -192,10 +192,6 @@ class IndicatorReturn(models.Model):
     def __str__(self) -> str:
         return f"{self.city.name_zh} {self.period.data_year} r{self.revision}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
 
 class ReturnValue(models.Model):
     indicator_return = models.ForeignKey(
@@ -490,7 +486,7 @@ class PasswordRecord(models.Model):
         return f"{self.user_id} {self.created_at:%Y-%m-%d}"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """An append-only record of who did what, when, from where, and whether it worked."""
 
     occurred_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
@@ -513,11 +509,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("Audit events cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Audit events cannot be deleted."))

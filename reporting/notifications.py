@@ -39,30 +39,37 @@ def recipients(*, audience: str, city: City) -> list[str]:
 
 def notify_on_commit(*, event: str, actor, indicator_return: IndicatorReturn | None = None, city: City | None = None,
                      period: ReportingPeriod | None = None, extra: dict | None = None) -> None:
-    city = city or indicator_return.city
-    period = period or indicator_return.period
+    """Queue the event's e-mail; recipients are looked up and the message rendered only after the commit,
+    so none of it runs while the workflow step holds its row locks."""
     subject_template, audience = EVENTS[event]
+
+    def send():
+        try:
+            _send(event=event, subject_template=subject_template, audience=audience, actor=actor,
+                  indicator_return=indicator_return, city=city or indicator_return.city,
+                  period=period or indicator_return.period, extra=extra or {})
+        except Exception:  # a mail outage must not undo or hide a committed workflow step
+            logger.exception("notification %s could not be sent", event)
+
+    transaction.on_commit(send)
+
+
+def _send(*, event: str, subject_template: str, audience: str, actor, indicator_return: IndicatorReturn | None,
+          city: City, period: ReportingPeriod, extra: dict) -> None:
     to = recipients(audience=audience, city=city)
     if not to:
         return
     context = {"event": event, "indicator_return": indicator_return, "city": city, "period": period,
-               "actor": actor, "extra": extra or {},
+               "actor": actor, "extra": extra,
                "path": reverse("reporting:return_detail", args=[indicator_return.pk]) if indicator_return else ""}
     parts, subjects = [], []
     for language in ("zh-hans", "en"):
         with translation.override(language):
             params = {"city": city.name_zh if language == "zh-hans" else city.name_en, "year": period.data_year,
-                      **(extra or {})}
+                      **extra}
             subjects.append(translation.gettext(subject_template) % params)
             parts.append(render_to_string("reporting/emails/notification.txt",
                                           {**context, "city_name": params["city"]}))
     subject = f"[CCFI] {subjects[0]} / {subjects[1]}"
     body = "\n\n----------\n\n".join(parts)
-
-    def send():
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
-        except Exception:  # a mail outage must not undo or hide a committed workflow step
-            logger.exception("notification %s could not be sent", event)
-
-    transaction.on_commit(send)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)

@@ -136,9 +136,6 @@ class ReturnValueResource(resources.ModelResource):
     def dehydrate_value(self, value: ReturnValue):
         return _cell_number(value.value, value.indicator.decimals)
 
-    def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
-
     # Import (rows to entries).
 
     def before_import_row(self, row, **kwargs):

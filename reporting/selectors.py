@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from indices.engine.spec import MethodologySpec, NodeSpec
-from indices.models import Indicator, MethodologyVersion
+from indices.models import Indicator
 from indices.selectors import methodology_spec
 from reporting.models import (
     OPEN_STATES,
@@ -87,13 +87,18 @@ def user_needs_second_factor(user) -> bool:
     return user.is_superuser or any(user.has_role(role) for role in SECOND_FACTOR_ROLES)
 
 
-def user_password_expired(user) -> bool:
-    """Whether the user's password is older than ``settings.PASSWORD_MAX_AGE_DAYS``, counted from its last
-    change (reporting.passwords records each) or, for an account never given a new one, from its creation."""
+def user_password_expires_at(user) -> datetime.datetime | None:
+    """When the user's password passes ``settings.PASSWORD_MAX_AGE_DAYS``, counted from its last change
+    (reporting.passwords records each) or, for an account never given a new one, from its creation."""
     if not (settings.PASSWORD_MAX_AGE_DAYS and user.is_authenticated):
-        return False
+        return None
     last_change = user.password_records.values_list("created_at", flat=True).first() or user.date_joined
-    return timezone.now() - last_change > datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    return last_change + datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+
+
+def user_password_expired(user) -> bool:
+    expires_at = user_password_expires_at(user)
+    return expires_at is not None and timezone.now() > expires_at
 
 
 def roles_assignable_by(actor) -> QuerySet[Group]:
@@ -150,6 +155,12 @@ def extension_until(*, period: ReportingPeriod, city_id: int) -> datetime.date |
     return PeriodExtension.objects.filter(period=period, city_id=city_id).aggregate(until=Max("until"))["until"]
 
 
+def extensions_until(*, period: ReportingPeriod) -> dict[int, datetime.date]:
+    """The latest extension of each city in the period, in one query for pages and imports covering many cities."""
+    return dict(PeriodExtension.objects.filter(period=period).values("city").annotate(
+        until=Max("until")).values_list("city", "until"))
+
+
 @dataclass(frozen=True)
 class FilingWindow:
     open: bool
@@ -166,12 +177,6 @@ class FilingWindow:
     @property
     def days_overdue(self) -> int:
         return max(0, -self.days_left)
-
-    @property
-    def edit_until(self) -> datetime.date | None:
-        if self.extended_until and (self.locks_on is None or self.extended_until > self.locks_on):
-            return self.extended_until
-        return self.locks_on
 
 
 def filing_window(*, period: ReportingPeriod, city_id: int, today: datetime.date | None = None,
@@ -205,10 +210,6 @@ def period_spec(*, period: ReportingPeriod) -> MethodologySpec:
     if key not in _SPEC_CACHE:
         _SPEC_CACHE[key] = methodology_spec(version=version)
     return _SPEC_CACHE[key]
-
-
-def indicators_by_code(*, methodology: MethodologyVersion) -> dict[str, Indicator]:
-    return {indicator.code: indicator for indicator in Indicator.objects.filter(version=methodology)}
 
 
 @dataclass
@@ -264,10 +265,6 @@ def _walk(node):
 def return_values(*, indicator_return: IndicatorReturn) -> dict[str, ReturnValue]:
     return {value.indicator.code: value for value in ReturnValue.objects.filter(
         indicator_return=indicator_return).select_related("indicator")}
-
-
-def approved_return(*, city_id: int, period: ReportingPeriod) -> IndicatorReturn | None:
-    return IndicatorReturn.objects.filter(city_id=city_id, period=period, state=ReturnState.APPROVED).first()
 
 
 def previous_approved_values(*, indicator_return: IndicatorReturn) -> dict[str, Decimal]:
@@ -349,6 +346,13 @@ def filer_dashboard(*, user) -> list[DashboardRow]:
                   .values("version").annotate(n=Count("id")).values_list("version", "n"))
     extensions = dict(PeriodExtension.objects.filter(city_id=user.city_id).values("period").annotate(
         until=Max("until")).values_list("period", "until"))
+    # The latest comment on any of the city's revisions, per period, in one query.
+    latest_in_period = ReviewComment.objects.filter(
+        indicator_return__city_id=user.city_id, indicator_return__period_id=OuterRef("indicator_return__period_id"),
+    ).order_by("-created_at", "-id").values("pk")[:1]
+    last_comments = {comment.indicator_return.period_id: comment for comment in ReviewComment.objects.filter(
+        indicator_return__city_id=user.city_id, pk=Subquery(latest_in_period)).select_related(
+        "indicator", "indicator_return")}
     rows = []
     for period in periods:
         mine = [item for item in returns if item.period_id == period.pk]
@@ -360,15 +364,14 @@ def filer_dashboard(*, user) -> list[DashboardRow]:
                                                 extended_until=extensions.get(period.pk)))
         if shown is not None:
             row.filled = shown.filled
-            row.last_comment = ReviewComment.objects.filter(indicator_return__city_id=user.city_id,
-                                                            indicator_return__period=period).select_related(
-                "indicator").order_by("-created_at", "-id").first()
+            row.last_comment = last_comments.get(period.pk)
         rows.append(row)
     return rows
 
 
 def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[IndicatorReturn]:
-    """Returns for reviewers, newest submissions first, with completeness and open warnings counted."""
+    """Returns for reviewers, newest submissions first, with completeness and open warnings counted, and
+    ``clean`` as in ``return_is_clean`` (so the page need not ask per row which ones it may bulk-approve)."""
     returns = IndicatorReturn.objects.select_related("city", "period").exclude(state=ReturnState.SUPERSEDED)
     if period_id:
         returns = returns.filter(period_id=period_id)
@@ -381,6 +384,8 @@ def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[I
     return returns.annotate(
         filled=Count("values", filter=Q(values__value__isnull=False), distinct=True),
         warnings=Count("values__flags", filter=Q(values__flags__severity__in=("warning", "error")), distinct=True),
+    ).annotate(
+        clean=ExpressionWrapper(Q(state=ReturnState.SUBMITTED, warnings=0), output_field=BooleanField()),
     ).order_by("-submitted_at", "city__code")
 
 
@@ -417,8 +422,7 @@ def completeness_board(*, period: ReportingPeriod) -> list[BoardCell]:
     # The first submission of the first revision decides timeliness; amendments do not make it late.
     firsts = {item.city_id: item.first_submitted_at or item.submitted_at
               for item in returns.filter(revision=1)}
-    extensions = dict(PeriodExtension.objects.filter(period=period).values("city").annotate(
-        until=Max("until")).values_list("city", "until"))
+    extensions = extensions_until(period=period)
     cells = []
     for city in City.objects.all():
         item = latest.get(city.pk)

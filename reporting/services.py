@@ -255,11 +255,11 @@ def _values_apply(*, indicator_return: IndicatorReturn, actor, entries: Mapping[
     computes the outcome (findings and changes) without storing it, for a preview.
     """
     from reporting import validation
+    from reporting.selectors import return_values
 
     context = context or _context(indicator_return)
     if rows is None:
-        rows = {value.indicator.code: value for value in ReturnValue.objects.filter(
-            indicator_return=indicator_return).select_related("indicator")}
+        rows = return_values(indicator_return=indicator_return)
     raw = {code: entry.value for code, entry in entries.items() if entry.value is not KEEP}
     result = validation.validate(context.spec, raw=raw, stored={code: row.value for code, row in rows.items()},
                                  previous=context.previous, peers=context.peers)
@@ -455,10 +455,10 @@ def return_values_save(*, indicator_return: IndicatorReturn, actor, entries: Map
 def submission_problems(*, indicator_return: IndicatorReturn, context: _Context | None = None) -> list[str]:
     """Why the return cannot be submitted yet: errors, missing values, unexplained warnings."""
     from reporting import validation
+    from reporting.selectors import return_values
 
     context = context or _context(indicator_return)
-    rows = {value.indicator.code: value for value in ReturnValue.objects.filter(
-        indicator_return=indicator_return).select_related("indicator")}
+    rows = return_values(indicator_return=indicator_return)
     result = validation.validate(context.spec, raw={}, stored={code: row.value for code, row in rows.items()},
                                  previous=context.previous, peers=context.peers, for_submission=True)
     problems = [finding.render() for finding in result.errors]
@@ -766,20 +766,23 @@ class ImportPlan:
 def _import_run(*, plan: ImportPlan, actor, dry_run: bool, ip_address=None) -> tuple[list[dict], dict]:
     """Apply the plan's entries return by return, filling each row's outcome. Must run inside an
     atomic block; the caller rolls it back for a preview or when any row has an error."""
-    from reporting.selectors import peer_values_by_city, period_spec, previous_approved_values_for
+    from reporting.selectors import extensions_until, peer_values_by_city, period_spec, previous_approved_values_for
 
     rows_by_key = {(row["city_id"], row["code"]): row for row in plan.rows if row.get("city_id") and row.get("code")}
-    # One lock for all the file's returns, in a fixed order (no deadlock with a form save).
-    returns = {item.pk: item for item in IndicatorReturn.objects.select_for_update().select_related(
-        "period__methodology", "city").filter(pk__in=list(plan.returns)).order_by("pk")}
+    returns_qs = IndicatorReturn.objects.select_related("period__methodology", "city").filter(
+        pk__in=list(plan.returns)).order_by("pk")
+    if not dry_run:
+        # One lock for all the file's returns, in a fixed order (no deadlock with a form save); a preview
+        # writes nothing, so it does not make form saves wait.
+        returns_qs = returns_qs.select_for_update()
+    returns = {item.pk: item for item in returns_qs}
     if returns:
         period = next(iter(returns.values())).period
         spec = period_spec(period=period)
         previous = previous_approved_values_for(city_ids=[item.city_id for item in returns.values()],
                                                 data_year=period.data_year)
         peers_by_city = peer_values_by_city(period=period)
-        extensions = dict(PeriodExtension.objects.filter(period=period).values("city").annotate(
-            until=models.Max("until")).values_list("city", "until"))
+        extensions = extensions_until(period=period)
         flags: dict[int, list[ValueFlag]] = {}
         if not dry_run:
             for flag in ValueFlag.objects.filter(value__indicator_return__in=list(returns)).select_related("value"):

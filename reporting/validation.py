@@ -120,10 +120,6 @@ class ValidationResult:
     def errors(self) -> list[Finding]:
         return [finding for finding in self.findings if finding.severity == ERROR]
 
-    @property
-    def has_errors(self) -> bool:
-        return any(finding.severity == ERROR for finding in self.findings)
-
     def for_code(self, code: str) -> list[Finding]:
         return [finding for finding in self.findings if finding.code == code]
 

@@ -523,10 +523,7 @@ def review_queue(request):
     returns = selectors.review_queue_list(
         period_id=filters.get("period").pk if filters.get("period") else None,
         state=filters.get("state") or None, city_id=filters.get("city").pk if filters.get("city") else None)
-    rows = list(returns[:500])
-    for row in rows:
-        row.clean = row.state == ReturnState.SUBMITTED and not row.warnings
-    return render(request, "reporting/review_queue.html", {"form": form, "returns": rows})
+    return render(request, "reporting/review_queue.html", {"form": form, "returns": list(returns[:500])})
 
 
 @login_required
