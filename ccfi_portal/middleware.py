@@ -1,4 +1,5 @@
 import time
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -25,6 +26,7 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
 
 
 SESSION_STARTED_KEY = "ccfi_login_at"
+PASSWORD_EXPIRES_KEY = "ccfi_password_expires_at"
 
 
 class SessionLifetimeMiddleware:
@@ -44,39 +46,69 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
-class SecondFactorMiddleware:
-    """Until a privileged user has entered the code of their authenticator app in this session, every
-    page sends them to the second-factor page (to set the app up the first time); only logging out and
-    the language switch stay open. After django_otp's OTPMiddleware."""
+class _GateMiddleware:
+    """While ``applies(request)`` holds, every page but the gate's own and a few open ones (logging out,
+    the language switch...) redirects to the gate."""
+
+    gate = ""  # URL name of the page that lifts the gate
+    open_names: tuple[str, ...] = ("logout", "set_language")
 
     def __init__(self, get_response):
+        self.get_response = get_response
+
+    @cached_property
+    def open_paths(self) -> frozenset[str]:
+        return frozenset(reverse(name) for name in (self.gate, *self.open_names))
+
+    def applies(self, request) -> bool:
+        raise NotImplementedError
+
+    def redirect_query(self, request) -> dict:
+        return {}
+
+    def __call__(self, request):
+        if request.path not in self.open_paths and self.applies(request):
+            query = urlencode(self.redirect_query(request))
+            return redirect(f"{reverse(self.gate)}?{query}" if query else reverse(self.gate))
+        return self.get_response(request)
+
+
+class SecondFactorMiddleware(_GateMiddleware):
+    """Until a privileged user has entered the code of their authenticator app in this session, every
+    page sends them to the second-factor page (to set the app up the first time). After django_otp's
+    OTPMiddleware."""
+
+    gate = "second_factor"
+
+    def applies(self, request) -> bool:
         from reporting.selectors import user_needs_second_factor
 
-        self.get_response = get_response
-        self.needs_second_factor = user_needs_second_factor
+        return user_needs_second_factor(request.user) and not request.user.is_verified()
 
-    def __call__(self, request):
-        if self.needs_second_factor(request.user) and not request.user.is_verified():
-            page = reverse("second_factor")
-            if request.path not in {page, reverse("logout"), reverse("set_language")}:
-                return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
-        return self.get_response(request)
+    def redirect_query(self, request) -> dict:
+        return {"next": request.get_full_path()}
 
 
-class PasswordExpiryMiddleware:
+class PasswordExpiryMiddleware(_GateMiddleware):
     """A password past its age (settings.PASSWORD_MAX_AGE_DAYS) leads every page to the password page
-    until it is changed; logging out, the language switch and the second factor stay open."""
+    until it is changed; the second factor stays open."""
 
-    def __init__(self, get_response):
-        from reporting.selectors import user_password_expired
+    gate = "password_change"
+    open_names = ("logout", "set_language", "second_factor")
 
-        self.get_response = get_response
-        self.password_expired = user_password_expired
+    def applies(self, request) -> bool:
+        """Reads the password's date once per session, and again only once the remembered moment passes
+        (the password may have been changed since)."""
+        from reporting.selectors import user_password_expires_at
 
-    def __call__(self, request):
-        if self.password_expired(request.user):
-            page = reverse("password_change")
-            open_paths = {page, reverse("logout"), reverse("set_language"), reverse("second_factor")}
-            if request.path not in open_paths:
-                return redirect(f"{page}?{urlencode({'expired': '1'})}")
-        return self.get_response(request)
+        if not (settings.PASSWORD_MAX_AGE_DAYS and request.user.is_authenticated):
+            return False
+        now = time.time()
+        expires_at = request.session.get(PASSWORD_EXPIRES_KEY)
+        if expires_at is None or now > expires_at:
+            expires_at = user_password_expires_at(request.user).timestamp()
+            request.session[PASSWORD_EXPIRES_KEY] = expires_at
+        return now > expires_at
+
+    def redirect_query(self, request) -> dict:
+        return {"expired": "1"}

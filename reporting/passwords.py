@@ -30,7 +30,8 @@ class CharacterClassesValidator:
 
 
 class PasswordHistoryValidator:
-    """等保 level 3: a new password must differ from the current one and the ``remember`` before it.
+    """等保 level 3: a new password must differ from the user's last ``remember`` passwords (the current
+    one included; an account whose password was never changed has only its current one on record).
     Django calls ``password_changed`` once a user is saved with a new password: the hash is recorded
     there, which also dates the password for the expiry rule (reporting.selectors.user_password_expired)."""
 
@@ -43,7 +44,9 @@ class PasswordHistoryValidator:
         from reporting.models import PasswordRecord
 
         recent = list(PasswordRecord.objects.filter(user=user).values_list("password", flat=True)[:self.remember])
-        if any(encoded and check_password(password, encoded) for encoded in [user.password, *recent]):
+        # The current hash is usually the newest record too: check each hash once (each check is slow).
+        hashes = dict.fromkeys(encoded for encoded in [user.password, *recent] if encoded)
+        if any(check_password(password, encoded) for encoded in hashes):
             raise ValidationError(self.get_help_text(), code="password_reused")
 
     def password_changed(self, password: str, user=None) -> None:
