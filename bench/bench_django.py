@@ -25,5 +25,7 @@ def setup_django(folder: str | None = None) -> str:
     os.environ["MEDIA_ROOT"] = f"{folder}/media"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccfi_portal.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Publishing the demo's runs must not build their reports unmeasured (in eager mode, inline).
+    os.environ.setdefault("REPORTS_BUILD_ON_PUBLISH", "false")
     django.setup()
     return folder

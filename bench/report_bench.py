@@ -26,22 +26,11 @@ from bench_django import setup_django
 
 
 def published_runs():
-    """Demo data and a published run for each demo year (computed here unless load_demo made them)."""
-    from reporting.demo import demo_load
-    from reporting.models import ReportingPeriod, User
+    """Demo data and a published run for each demo year."""
+    from reporting.demo import demo_index_ensure, demo_load
 
     demo_load()
-    from indices.selectors import run_published
-    from indices.services import index_run_compute, index_run_publish
-
-    admin = User.objects.filter(is_superuser=True).first()
-    runs = []
-    for period in ReportingPeriod.objects.order_by("data_year"):
-        run = run_published(period=period)
-        if run is None:
-            run = index_run_publish(run=index_run_compute(period=period), actor=admin)
-        runs.append(run)
-    return runs
+    return [outcome.run for outcome in demo_index_ensure()]
 
 
 def build_one(run_id: int, language: str, out: str | None) -> tuple[str, float, int]:

@@ -38,27 +38,15 @@ def _refusing_fetcher():
     network URL may be read, whatever text a methodologist or a filer entered."""
     from weasyprint import URLFetcher
 
-    class RefusingFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            # data: URLs are the charts, inlined by indices.reports.charts; nothing else is read.
-            if not url.startswith("data:"):
-                raise ValueError(f"Report resources are inlined; refused to fetch {url[:80]!r}.")
-            return super().fetch(url, headers)
-
-    return RefusingFetcher(allowed_protocols=("data",), allow_redirects=False)
+    return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
-_FONT_CONFIG = None
-
-
+@functools.cache
 def _font_config():
     """One FontConfiguration per process: fontconfig's font list is read once, not per report."""
-    global _FONT_CONFIG
-    if _FONT_CONFIG is None:
-        from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.text.fonts import FontConfiguration
 
-        _FONT_CONFIG = FontConfiguration()
-    return _FONT_CONFIG
+    return FontConfiguration()
 
 
 def harfbuzz_subset_available() -> bool:
@@ -77,9 +65,7 @@ def render_html(*, run, kind: str, language: str, city: City | None = None) -> s
         return render_to_string(WHITE_PAPER_TEMPLATE, white_paper_context(data, language))
 
 
-_UA_STYLESHEET = None
-
-
+@functools.cache
 def _ua_stylesheet():
     """WeasyPrint's user-agent stylesheet without its universal pseudo-element rules.
 
@@ -89,19 +75,16 @@ def _ua_stylesheet():
     footnotes or notes, and only list items show markers, so those rules are dropped and ``::marker`` is
     kept for ``li`` only: the pages are the same, pixel for pixel. Read once per process.
     """
-    global _UA_STYLESHEET
-    if _UA_STYLESHEET is None:
-        from weasyprint import CSS
-        from weasyprint.css.counters import CounterStyle
-        from weasyprint.html import UA
+    from weasyprint import CSS
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.html import UA
 
-        lines = [line for line in UA.splitlines() if not re.match(r"::(footnote|note)-", line)]
-        text = "\n".join(lines)
-        if "\n::marker {" not in text:
-            raise RuntimeError("WeasyPrint's user-agent stylesheet changed: review _ua_stylesheet().")
-        text = text.replace("\n::marker {", "\nli::marker {")
-        _UA_STYLESHEET = CSS(string=text, counter_style=CounterStyle())
-    return _UA_STYLESHEET
+    lines = [line for line in UA.splitlines() if not re.match(r"::(footnote|note)-", line)]
+    text = "\n".join(lines)
+    if "\n::marker {" not in text:
+        raise RuntimeError("WeasyPrint's user-agent stylesheet changed: review _ua_stylesheet().")
+    text = text.replace("\n::marker {", "\nli::marker {")
+    return CSS(string=text, counter_style=CounterStyle())
 
 
 @functools.cache

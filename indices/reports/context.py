@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from ccfi_portal.i18n import is_chinese
+from ccfi_portal.i18n import is_chinese, pick
 from indices.models import Aggregation, Normalisation
 from indices.reports import charts
 from indices.reports import formatting as fmt
@@ -31,17 +31,17 @@ class Lang:
         return is_chinese(self.code)
 
     def name(self, item) -> str:
-        return item.name_zh if self.zh else item.name_en
+        return pick(item, "name", self.code)
 
     def unit(self, item) -> str:
-        return item.unit_zh if self.zh else item.unit_en
+        return pick(item, "unit", self.code)
 
     def city(self, city: City) -> str:
-        return city.name_zh if self.zh else city.name_en
+        return pick(city, "name", self.code)
 
     def province(self, city: City) -> str:
         """The province, or nothing for a municipality (Chongqing, Chongqing)."""
-        province = city.province_zh if self.zh else city.province_en
+        province = pick(city, "province", self.code)
         return "" if province.startswith(self.city(city)) else province
 
 
@@ -60,15 +60,12 @@ def _meta(data: ReportData, lang: Lang) -> dict:
     stamp = run.published_at or run.finished_at or run.created_at
     version = run.methodology
     return {
-        "lang": lang.code,
         "html_lang": "zh-Hans" if lang.zh else "en",
         "year": run.period.data_year,
         "index_name": lang.name(data.root),
-        "index_code": data.root.code,
         "methodology": f"{version.code} {version.version}",
-        "methodology_title": (version.title_zh if lang.zh else version.title_en) or f"{version.code} {version.version}",
+        "methodology_title": pick(version, "title", lang.code) or f"{version.code} {version.version}",
         "illustrative": data.illustrative,
-        "provisional": run.is_provisional or run.published_at is None,
         "date": stamp.date().isoformat(),
         "created": stamp.replace(microsecond=0).isoformat(),
         "input_hash": run.input_hash[:12],
@@ -127,13 +124,9 @@ def _summary(data: ReportData, lang: Lang) -> dict:
         stats = data.spread(item.code)
         spread.append({"name": lang.name(item), **{key: fmt.score(value) for key, value in stats.items()}})
     totals = []
-    scaled_units = {"亿元", "万人", "万元"}
-    for variable in data.context_variables:
-        if variable["unit_zh"] in scaled_units:
-            totals.append(_total(data, lang, variable["code"], variable))
-    for indicator in data.indicators:
-        if indicator.unit_zh in scaled_units:
-            totals.append(_total(data, lang, indicator.code, indicator))
+    for item in [*data.context_variables, *data.indicators]:
+        if item.unit_zh in fmt.SUMMABLE_UNITS:
+            totals.append(_total(data, lang, item))
     leader = data.cities[0] if data.cities else None
     root_stats = data.spread(root)
     headline = ""
@@ -157,14 +150,11 @@ def _summary(data: ReportData, lang: Lang) -> dict:
     }
 
 
-def _total(data: ReportData, lang: Lang, code: str, item) -> dict:
-    values = [row.get(code) for row in data.values.values() if row.get(code) is not None]
-    unit_zh = item["unit_zh"] if isinstance(item, dict) else item.unit_zh
-    unit_en = item["unit_en"] if isinstance(item, dict) else item.unit_en
-    name = (item["name_zh"] if lang.zh else item["name_en"]) if isinstance(item, dict) else lang.name(item)
-    return {"name": name, "cities": len(values),
-            "total": fmt.amount(sum(values), unit_zh=unit_zh, unit_en=unit_en, language=lang.code),
-            "median": fmt.amount(data.indicator_median(code), unit_zh=unit_zh, unit_en=unit_en,
+def _total(data: ReportData, lang: Lang, item) -> dict:
+    values = [row.get(item.code) for row in data.values.values() if row.get(item.code) is not None]
+    return {"name": lang.name(item), "cities": len(values),
+            "total": fmt.amount(sum(values), unit_zh=item.unit_zh, unit_en=item.unit_en, language=lang.code),
+            "median": fmt.amount(data.indicator_median(item.code), unit_zh=item.unit_zh, unit_en=item.unit_en,
                                  language=lang.code)}
 
 
@@ -202,7 +192,7 @@ def _overview(data: ReportData, lang: Lang) -> dict:
         band_rows, cities=len(data.cities), axis_title=_("Rank (1 = best)"), title=_("Rank uncertainty"),
         legend=[_("published rank"), _("5–95% of simulated ranks"), _("median simulated rank")])
     return {"ranking_chart": ranking, "heat_map": heat, "bands_chart": bands,
-            "samples": uncertainty.get("samples"), "valid_samples": uncertainty.get("valid_samples"),
+            "samples": uncertainty.get("samples"),
             "weight_noise": fmt.percent((uncertainty.get("weight_noise") or 0) * 100, 0)}
 
 
@@ -284,15 +274,15 @@ def _profile(data: ReportData, lang: Lang, city: City) -> dict:
     joiner = "、" if lang.zh else ", "
     figures = []
     for variable in data.context_variables:
-        value = data.values.get(city.code, {}).get(variable["code"])
-        figures.append({"name": variable["name_zh"] if lang.zh else variable["name_en"],
-                        "value": fmt.amount(value, unit_zh=variable["unit_zh"], unit_en=variable["unit_en"],
+        value = data.values.get(city.code, {}).get(variable.code)
+        figures.append({"name": lang.name(variable),
+                        "value": fmt.amount(value, unit_zh=variable.unit_zh, unit_en=variable.unit_en,
                                             language=lang.code)})
     return {
-        "code": city.code, "anchor": f"city-{city.code}", "name": lang.city(city), "province": lang.province(city),
+        "anchor": f"city-{city.code}", "name": lang.city(city), "province": lang.province(city),
         "other_name": city.name_en if lang.zh else city.name_zh,
         "rank": data.rank(city, root), "score": fmt.score(data.value(city, root)),
-        "change": fmt.rank_change(data.rank_change(city, root)), "has_previous": data.previous_run is not None,
+        "change": fmt.rank_change(data.rank_change(city, root)),
         "median": fmt.score(data.medians.get(root)), "rows": rows, "radar": radar,
         "strengths": joiner.join(strengths), "weaknesses": joiner.join(weaknesses),
         "best": [indicator_row(rank, item) for rank, item in indicator_ranks[:3]],
@@ -313,7 +303,6 @@ def _methodology(data: ReportData, lang: Lang) -> dict:
             "method": (str(Normalisation(item.normalisation).label) if item.normalisation in Normalisation.values
                        else item.normalisation) if item.is_indicator
             else (str(Aggregation(item.aggregation).label) if item.aggregation in Aggregation.values else ""),
-            "is_indicator": item.is_indicator,
         })
     engine = data.engine
     imputation = {
@@ -359,8 +348,7 @@ def _methodology(data: ReportData, lang: Lang) -> dict:
             "correlation_flags": correlation_flags,
             "treatments": len(diagnostics.get("treatments") or []),
             "imputed_cells": len(diagnostics.get("imputed_cells") or []),
-            "excluded_indicators": diagnostics.get("excluded_indicators") or [],
-            "excluded_units": diagnostics.get("excluded_units") or []}
+            "excluded_indicators": diagnostics.get("excluded_indicators") or []}
 
 
 def _flag_label(flag: str) -> str:
@@ -405,7 +393,6 @@ def city_report_context(data: ReportData, city: City, language: str) -> dict:
             "rank": data.rank(city, item.code), "previous": _raw(before.get(item.code), item.decimals),
             "change": _change_pct(value, before.get(item.code)),
             "imputed": (city.code, item.code) in data.imputed,
-            "group": item.parent,
         })
     return {"meta": meta, "profile": profile, "indicators": rows, "cities": len(data.cities),
             "has_previous_values": any(value is not None for value in before.values()),

@@ -19,8 +19,8 @@ from indices.selectors import (
     methodology_reader_tree,
     methodology_spec,
     run_is_illustrative,
-    run_medians,
     run_previous_published,
+    run_scores,
 )
 from reporting.models import City
 
@@ -33,12 +33,11 @@ class ReportData:
     scores: dict[tuple[int, str], Score]
     previous_run: IndexRun | None
     previous: dict[tuple[int, str], Score]
-    medians: dict[str, float]
     values: dict[str, dict[str, float | None]]  # city code → indicator / context code → reported value
     previous_values: dict[str, dict[str, float | None]]
     imputed: set[tuple[str, str]]  # (city code, indicator code)
     illustrative: bool
-    context_variables: list[dict] = field(default_factory=list)  # code, name_zh/en, unit_zh/en, decimals
+    context_variables: list[Indicator] = field(default_factory=list)  # reported, not scored
     engine: EngineSettings | None = None  # the methodology's engine settings
 
     @property
@@ -76,15 +75,27 @@ class ReportData:
             return None
         return before.rank - rank
 
+    @cached_property
+    def spreads(self) -> dict[str, dict[str, float | None]]:
+        """Median, quartiles, minimum and maximum of each code's scores across the scored cities."""
+        by_code: dict[str, list[float]] = {}
+        for (_city, code), score in self.scores.items():
+            if score.value is not None:
+                by_code.setdefault(code, []).append(score.value)
+        spreads = {}
+        for code, values in by_code.items():
+            values.sort()
+            quartiles = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
+            spreads[code] = {"median": statistics.median(values), "p25": quartiles[0], "p75": quartiles[2],
+                             "min": values[0], "max": values[-1]}
+        return spreads
+
+    @cached_property
+    def medians(self) -> dict[str, float]:
+        return {code: spread["median"] for code, spread in self.spreads.items()}
+
     def spread(self, code: str) -> dict[str, float | None]:
-        """Median, quartiles, minimum and maximum of one node's scores across the ranked cities."""
-        values = sorted(score.value for (_city, score_code), score in self.scores.items()
-                        if score_code == code and score.value is not None)
-        if not values:
-            return {"median": None, "p25": None, "p75": None, "min": None, "max": None}
-        quartiles = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
-        return {"median": statistics.median(values), "p25": quartiles[0], "p75": quartiles[2],
-                "min": values[0], "max": values[-1]}
+        return self.spreads.get(code) or {"median": None, "p25": None, "p75": None, "min": None, "max": None}
 
     def leader(self, code: str) -> City | None:
         ranked = [(self.rank(city, code), city) for city in self.cities if self.rank(city, code)]
@@ -111,7 +122,7 @@ def report_data(*, run: IndexRun) -> ReportData:
 def _load(run: IndexRun) -> ReportData:
     run = IndexRun.objects.select_related("period", "methodology").get(pk=run.pk)
     tree = methodology_reader_tree(version=run.methodology, run=run)
-    scores = {(score.city_id, score.code): score for score in Score.objects.filter(run=run)}
+    scores = run_scores(run=run)
     city_ids = {city_id for city_id, _code in scores}
     root = tree.root.code
     cities = sorted(City.objects.filter(pk__in=city_ids),
@@ -130,15 +141,11 @@ def _load(run: IndexRun) -> ReportData:
     code_of = {city.pk: city.code for city in cities}
     imputed |= {(code_of[city_id], code) for (city_id, code), score in scores.items()
                 if score.imputed and city_id in code_of}
-    context_variables = [
-        {"code": row.code, "name_zh": row.name_zh, "name_en": row.name_en, "unit_zh": row.unit_zh,
-         "unit_en": row.unit_en, "decimals": row.decimals}
-        for row in Indicator.objects.filter(version=run.methodology, kind=IndicatorKind.CONTEXT)
-        .order_by("position", "code")
-    ]
+    context_variables = list(Indicator.objects.filter(version=run.methodology, kind=IndicatorKind.CONTEXT)
+                             .order_by("position", "code"))
     return ReportData(
         run=run, tree=tree, cities=cities, scores=scores, previous_run=previous_run, previous=previous,
-        medians=run_medians(run=run), values=values, previous_values=previous_values, imputed=imputed,
+        values=values, previous_values=previous_values, imputed=imputed,
         illustrative=run_is_illustrative(run=run), context_variables=context_variables,
         engine=methodology_spec(version=run.methodology).engine,
     )

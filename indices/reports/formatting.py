@@ -11,8 +11,6 @@ import math
 
 from ccfi_portal.i18n import is_chinese
 
-ZH = "zh-hans"
-EN = "en"
 DASH = "—"
 
 
@@ -84,6 +82,9 @@ _SCALED_UNITS = {
     "万户": (1e4, "户", "merchants"),
 }
 
+# Quantities whose sum over the cities means something (shown as national totals).
+SUMMABLE_UNITS = frozenset({"亿元", "万元", "万人"})
+
 
 def amount(value: float | None, *, unit_zh: str, unit_en: str, language: str, decimals: int = 2) -> str:
     """A quantity for running text: 4.72万亿元 / CNY 4.72 trillion; 2,487.45万人 / 24.87 million persons.
@@ -106,9 +107,3 @@ def amount(value: float | None, *, unit_zh: str, unit_en: str, language: str, de
     if plain_en == "CNY":
         return f"CNY {digits}{suffix}"
     return f"{digits}{suffix} {plain_en}"
-
-
-def file_size(size: int, language: str) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / 1024 / 1024:.1f} MB"
-    return f"{max(size, 1) / 1024:.0f} KB"

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from ccfi_portal.i18n import is_chinese, pick
 from indices.models import IndexRun, Report, ReportKind, ReportState
 from indices.reports.builder import report_render_pdf
 from reporting.models import City
@@ -33,6 +34,17 @@ def report_file_name(*, run: IndexRun, kind: str, language: str, city: City | No
     if city is not None:
         parts.append(city.code)
     return f"{run.period.data_year}/{'-'.join(parts)}-{sha256[:12]}.pdf"
+
+
+def report_download_name(report) -> str:
+    """The name the browser saves: CCFI-2024-中国消费金融指数白皮书.pdf, CCFI-2024-重庆-城市报告.pdf, ..."""
+    year = report.run.period.data_year
+    if report.kind == ReportKind.CITY:
+        city = pick(report.city, "name", report.language).replace("'", "")
+        label = "城市报告" if is_chinese(report.language) else "city-report"
+        return f"CCFI-{year}-{city}-{label}.pdf"
+    label = "中国消费金融指数白皮书" if is_chinese(report.language) else "white-paper-en"
+    return f"CCFI-{year}-{label}.pdf"
 
 
 def report_build(*, run: IndexRun, kind: str, language: str, city: City | None = None) -> Report:
@@ -63,9 +75,9 @@ def report_build(*, run: IndexRun, kind: str, language: str, city: City | None =
     previous_name = report.file.name if report.file else ""
     if digest != report.sha256 or not report.file or not report.file.storage.exists(report.file.name):
         name = report_file_name(run=run, kind=kind, language=language, city=city, sha256=digest)
-        storage = report.file.storage
-        if storage.exists(f"reports/{name}"):
-            storage.delete(f"reports/{name}")
+        stored_name = report.file.field.generate_filename(report, name)  # with the field's upload_to
+        if report.file.storage.exists(stored_name):
+            report.file.storage.delete(stored_name)
         report.file.save(name, ContentFile(rendered.content), save=False)
         report.built_at = timezone.now()
     with transaction.atomic():
@@ -85,22 +97,20 @@ def report_build_safe(*, run_id: int, kind: str, language: str, city_code: str |
     return report_build(run=run, kind=kind, language=language, city=city)
 
 
-def reports_enqueue_for_run(run: IndexRun, *, city_reports: bool | None = None) -> None:
+def reports_enqueue_for_run(run: IndexRun) -> None:
     """Enqueue the builds of a published run's reports: the white paper in every language (one task
     each, so two workers build the two editions at once), then each city's report.
 
-    Call it from ``transaction.on_commit``, so no task starts before the commit. ``city_reports``
-    defaults to ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city reports
-    would take half a minute in the request; they are built on first download).
+    Call it from ``transaction.on_commit``, so no task starts before the commit. City reports follow
+    ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city reports would take
+    half a minute in the request; they are built on first download).
     """
     from indices.tasks import build_report_task
 
-    if city_reports is None:
-        city_reports = settings.REPORTS_CITY_ON_PUBLISH
     run_id = run.pk
     for language in LANGUAGES:
         build_report_task.delay(run_id, ReportKind.WHITE_PAPER, language)
-    if city_reports:
+    if settings.REPORTS_CITY_ON_PUBLISH:
         codes = list(run.scores.filter(level=0).values_list("city__code", flat=True).order_by("city__code"))
         for code in codes:
             for language in LANGUAGES:

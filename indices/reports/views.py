@@ -5,24 +5,11 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from ccfi_portal.i18n import is_chinese, pick
 from indices.models import ReportKind
-from indices.reports.formatting import file_size
 from indices.reports.selectors import city_reports_offered, reports_visible_to, user_may_see_city_report
-from indices.reports.services import LANGUAGES, city_report_ensure
+from indices.reports.services import LANGUAGES, city_report_ensure, report_download_name
 from indices.selectors import run_published
 from reporting.models import City, ReportingPeriod
-
-
-def report_download_name(report) -> str:
-    """The name the browser saves: CCFI-2024-中国消费金融指数白皮书.pdf, CCFI-2024-重庆-城市报告.pdf, ..."""
-    year = report.run.period.data_year
-    if report.kind == ReportKind.CITY:
-        city = pick(report.city, "name", report.language).replace("'", "")
-        label = "城市报告" if is_chinese(report.language) else "city-report"
-        return f"CCFI-{year}-{city}-{label}.pdf"
-    label = "中国消费金融指数白皮书" if is_chinese(report.language) else "white-paper-en"
-    return f"CCFI-{year}-{label}.pdf"
 
 
 @require_GET
@@ -30,7 +17,6 @@ def report_list(request):
     reports = list(reports_visible_to(user=request.user).order_by(
         "-run__period__data_year", "kind", "city__code", "language"))
     for report in reports:
-        report.size_label = file_size(report.size, request.LANGUAGE_CODE)
         report.download_name = report_download_name(report)
     white_papers = [report for report in reports if report.kind == ReportKind.WHITE_PAPER]
     city_reports = [report for report in reports if report.kind == ReportKind.CITY]
