@@ -21,8 +21,14 @@ class WhatIfForm(forms.Form):
     run = RunChoiceField(
         label=_("Data of the run"),
         queryset=IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period", "methodology")
-        .order_by("-period__data_year", "-published_at", "-created_at"),
+        .defer("inputs", "diagnostics").order_by("-period__data_year", "-published_at", "-created_at"),
     )
     methodology = VersionChoiceField(
         label=_("Methodology version to try"), queryset=MethodologyVersion.objects.order_by("code", "-created_at"),
     )
+
+    def clean_run(self):
+        """The chosen run with the big fields the choice list leaves out: the what-if reads both, in one query."""
+        run = self.cleaned_data["run"]
+        run.refresh_from_db(fields=["inputs", "diagnostics"])
+        return run

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from indices.engine import spec as spec_module
+from indices.engine.errors import EngineError
 from indices.engine.expressions import ExpressionError, parse_expression
 from indices.engine.spec import DocumentError, Problem, bounds_problems, normalisation_problems
 
@@ -390,8 +391,7 @@ class IndexRun(models.Model):
         failure = self.diagnostics.get("error") if isinstance(self.diagnostics, dict) else None
         if not failure:
             return self.error
-        text = gettext(failure["message"])
-        return text % failure["params"] if failure["params"] else text
+        return EngineError(failure["message"], failure["params"]).render(gettext)
 
     @property
     def total_ms(self) -> float:

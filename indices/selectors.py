@@ -37,9 +37,22 @@ from indices.models import (
 )
 from reporting.models import City, ReportingPeriod, ReturnState, ReturnValue
 
+_PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
+
 
 def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
-    """The version as plain data, read in three queries."""
+    """The version as plain data. A published (or retired) version is frozen, so it is read once per
+    process; a draft is read every time, as it may have changed since."""
+    if version.is_draft or version.published_at is None:
+        return methodology_spec_fresh(version=version)
+    key = (version.pk, version.published_at)
+    if key not in _PUBLISHED_SPECS:
+        _PUBLISHED_SPECS[key] = methodology_spec_fresh(version=version)
+    return _PUBLISHED_SPECS[key]
+
+
+def methodology_spec_fresh(*, version: MethodologyVersion) -> MethodologySpec:
+    """The version as plain data, read from the database in three queries, never from the cache."""
     nodes = list(MethodologyNode.objects.filter(version=version).order_by("position", "code"))
     indicators = list(Indicator.objects.filter(version=version).order_by("position", "code"))
     child_nodes: dict[int | None, list[MethodologyNode]] = defaultdict(list)
@@ -114,7 +127,7 @@ class IndexInputs:
     values: np.ndarray  # units × indicators, NaN = missing
     previous: np.ndarray  # last data year's approved values of the same cities (NaN where none)
     context: dict[str, dict[str, float]]  # context variables by city code (reported, not scored)
-    cities_total: int
+    cities_total: int | None = None  # None where not counted: previews never ask whether inputs are complete
 
     @property
     def is_complete(self) -> bool:
@@ -197,15 +210,15 @@ def methodology_next_free_label(*, code: str, version: str) -> str:
 # the PDF white paper read the same numbers. Visibility: everyone sees published runs; reviewers,
 # methodologists and staff also see the latest succeeded unpublished run, labelled provisional.
 
-READER_PRIVILEGED_ROLES = ("reviewer", "methodologist")  # reporting.models.Role values
-
-
 def user_sees_provisional(user) -> bool:
-    """Whether ``user`` may see runs that are not published (reviewers, methodologists, staff)."""
+    """Whether ``user`` may see runs that are not published: the secretariat (reviewers, methodologists,
+    staff), by the same role checks as the reporting workflow."""
+    # Imported here: reporting.selectors imports this module.
+    from reporting.selectors import user_is_methodologist, user_is_reviewer
+
     if user is None or not user.is_authenticated:
         return False
-    return bool(user.is_staff or user.is_superuser
-                or any(user.has_role(role) for role in READER_PRIVILEGED_ROLES))
+    return bool(user.is_staff or user_is_reviewer(user) or user_is_methodologist(user))
 
 
 def run_published(*, period) -> IndexRun | None:
@@ -238,7 +251,9 @@ def run_for_reader(*, period, user=None, provisional: bool = False) -> IndexRun 
 def runs_by_period() -> list[tuple[ReportingPeriod, list[IndexRun]]]:
     """Every period, newest data year first, with its runs newest first (the secretariat's run list)."""
     runs: dict[int, list[IndexRun]] = defaultdict(list)
-    for run in IndexRun.objects.select_related("methodology", "published_by").order_by("-created_at", "-id"):
+    # Diagnostics stay loaded: a failed run's translated error (error_display) is read from them.
+    listed = IndexRun.objects.select_related("methodology", "published_by").defer("inputs")
+    for run in listed.order_by("-created_at", "-id"):
         runs[run.period_id].append(run)
     return [(period, runs[period.pk]) for period in ReportingPeriod.objects.order_by("-data_year")]
 
@@ -252,13 +267,13 @@ class ReaderPeriod:
     period: ReportingPeriod
     data_year: int
     published: bool  # a published run exists
-    provisional: bool  # a newer unpublished run exists (only reported to users who may see it)
 
 
 def ranking_periods(*, user=None) -> list[ReaderPeriod]:
     """Periods with a run ``user`` may see, newest data year first."""
     privileged = user_sees_provisional(user)
-    runs = IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period").order_by("-created_at", "-id")
+    runs = (IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period").defer("inputs", "diagnostics")
+            .order_by("-created_at", "-id"))
     if not privileged:
         runs = runs.filter(published_at__isnull=False)
     by_period: dict[int, list[IndexRun]] = defaultdict(list)
@@ -270,7 +285,6 @@ def ranking_periods(*, user=None) -> list[ReaderPeriod]:
         result.append(ReaderPeriod(
             period=period, data_year=period.data_year,
             published=any(run.published_at is not None for run in newest_first),
-            provisional=privileged and newest_first[0].published_at is None,  # as run_latest_provisional
         ))
     return result
 
@@ -312,7 +326,6 @@ class ReaderItem:
     parent: str | None
     children: tuple[str, ...]
     is_indicator: bool
-    declared_weight: float
     weight: float  # share among its siblings
     effective_weight: float  # weight in the index (root 1)
     aggregation: str = ""  # nodes
@@ -333,7 +346,6 @@ class ReaderItem:
 
 @dataclass(frozen=True)
 class ReaderTree:
-    version: MethodologyVersion
     items: tuple[ReaderItem, ...]  # tree order, root first
     weighting: str  # explicit, equal or entropy
     weights_from_run: bool  # effective weights as a run computed them (else from the document)
@@ -408,8 +420,7 @@ def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderT
     def visit(item, parent: str | None, level: int) -> None:
         common = dict(
             code=item.code, name_zh=item.name_zh, name_en=item.name_en, level=level, parent=parent,
-            declared_weight=float(item.weight), weight=float(shares.get(item.code) or 0.0),
-            effective_weight=float(effective.get(item.code) or 0.0),
+            weight=float(shares.get(item.code) or 0.0), effective_weight=float(effective.get(item.code) or 0.0),
         )
         if isinstance(item, NodeSpec):
             items.append(ReaderItem(**common, children=tuple(child.code for child in item.children),
@@ -425,7 +436,7 @@ def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderT
             ))
 
     visit(spec.root, None, 0)
-    return ReaderTree(version=version, items=tuple(items), weighting=spec.engine.weighting,
+    return ReaderTree(items=tuple(items), weighting=spec.engine.weighting,
                       weights_from_run=from_run, normalisation_range=tuple(spec.engine.normalisation_range),
                       imputation=spec.engine.imputation)
 
@@ -474,11 +485,9 @@ class RankingRow:
     rank: int | None
     score: float | None
     children: tuple[float | None, ...]  # the scores of the table's columns, in column order
-    children_ranks: tuple[int | None, ...]
     previous_rank: int | None  # rank on the same node in the previous data year's published run
     rank_change: int | None  # previous rank − rank: positive moved up
     rank_p05: float | None
-    rank_median: float | None
     rank_p95: float | None
     imputed: bool
     raw_value: Decimal | float | None = None  # the reported value, for an indicator's ranking
@@ -570,11 +579,9 @@ def ranking_table(*, run, node_code: str | None = None, sort: str = "rank") -> R
         rows.append(RankingRow(
             city=city, rank=rank, score=score.value if score is not None else None,
             children=tuple(child.value if child is not None else None for child in child_scores),
-            children_ranks=tuple(child.rank if child is not None else None for child in child_scores),
             previous_rank=previous_rank,
             rank_change=previous_rank - rank if rank is not None and previous_rank is not None else None,
             rank_p05=score.rank_p05 if score is not None else None,
-            rank_median=score.rank_median if score is not None else None,
             rank_p95=score.rank_p95 if score is not None else None,
             imputed=bool(score is not None and score.imputed),
             raw_value=raw.get(city.pk, {}).get(node.code),
@@ -654,9 +661,6 @@ class CityProfile:
     def composite(self) -> ProfileItem:
         return self.items[0]
 
-    def level(self, level: int) -> list[ProfileItem]:
-        return [entry for entry in self.items if entry.item.level == level]
-
     @property
     def groups(self) -> list[ProfileItem]:
         codes = {item.code for item in self.tree.groups()}
@@ -695,7 +699,7 @@ def city_profile(*, run, city, top: int = 3) -> CityProfile:
 
     root = tree.root.code
     runs = {published.period.data_year: published for published in IndexRun.objects.filter(
-        state=RunState.SUCCEEDED, published_at__isnull=False).select_related("period")}
+        state=RunState.SUCCEEDED, published_at__isnull=False).select_related("period").defer("inputs", "diagnostics")}
     runs[run.period.data_year] = run
     history_scores = {score.run_id: score for score in Score.objects.filter(
         run__in=list(runs.values()), city=city, code=root)}
@@ -724,7 +728,7 @@ def _inputs_from_run(*, run: IndexRun, spec: MethodologySpec) -> IndexInputs:
     codes = tuple(indicator.code for indicator in spec.indicators())
     return IndexInputs(units=units, indicator_codes=codes, values=_matrix(stored["values"], units, codes),
                        previous=_matrix(stored.get("previous", {}), units, codes),
-                       context=stored.get("context", {}), cities_total=City.objects.count())
+                       context=stored.get("context", {}))
 
 
 def _preview(spec: MethodologySpec, inputs: IndexInputs) -> EngineResult:

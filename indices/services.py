@@ -30,7 +30,13 @@ from indices.models import (
     render_problem,
 )
 from indices.reports.services import reports_enqueue_for_run
-from indices.selectors import IndexInputs, index_inputs, methodology_spec
+from indices.selectors import (
+    IndexInputs,
+    index_inputs,
+    methodology_spec,
+    methodology_spec_fresh,
+    user_sees_provisional,
+)
 from reporting.models import City
 from reporting.selectors import user_is_methodologist
 from reporting.services import audit_record
@@ -177,6 +183,7 @@ RUN_PROVISIONAL_MESSAGE = gettext_noop(
     "This run is provisional: %(count)s of %(total)s cities had an approved return. Publish a run of every city."
 )
 NOT_METHODOLOGIST_MESSAGE = gettext_noop("Only a methodologist may publish an index run.")
+NOT_SECRETARIAT_MESSAGE = gettext_noop("Only the secretariat may recompute an index.")
 DRAFT_METHODOLOGY_MESSAGE = gettext_noop(
     "Methodology %(code)s %(version)s is a draft: try it with the what-if page; runs are stored for published versions."
 )
@@ -185,16 +192,7 @@ DRAFT_METHODOLOGY_MESSAGE = gettext_noop(
 def _uncertainty_nodes(spec: MethodologySpec) -> list[str]:
     """Rank bands for every aggregate (the index, dimensions and groups), so that each level of the
     ranking drill-down shows them: one more ranking per node and sample, milliseconds for 30 cities."""
-    codes = []
-
-    def walk(node: NodeSpec) -> None:
-        codes.append(node.code)
-        for child in node.children:
-            if isinstance(child, NodeSpec):
-                walk(child)
-
-    walk(spec.root)
-    return codes
+    return [node.code for node in spec.nodes()]
 
 
 def _claim(*, period, methodology: MethodologyVersion, digest: str, inputs: IndexInputs) -> tuple[IndexRun, bool]:
@@ -254,7 +252,8 @@ def index_run_compute(*, period, methodology: MethodologyVersion | None = None) 
         raise ValidationError(_(DRAFT_METHODOLOGY_MESSAGE) % {"code": methodology.code,
                                                                "version": methodology.version})
     started = time.perf_counter()
-    spec = methodology_spec(version=methodology)
+    # Read afresh, not cached: the stored run and its hash must follow the rows as they are now.
+    spec = methodology_spec_fresh(version=methodology)
     inputs = index_inputs(period=period, spec=spec)
     digest = input_hash(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous)
     loaded = time.perf_counter()
@@ -291,6 +290,18 @@ def index_run_fail(*, run: IndexRun, error: str, details: dict | None = None) ->
         diagnostics={"error": details} if details else {})
     run.refresh_from_db()
     return run
+
+
+@transaction.atomic
+def index_recompute_request(*, period, actor, ip_address: str | None = None) -> None:
+    """Queue a recompute of the period's index by hand, audited. Queued at once, not on commit as after
+    an approval: nothing the task reads changes here."""
+    from indices.tasks import recompute_index_task  # indices.tasks imports this module
+
+    if not user_sees_provisional(actor):
+        raise PermissionDenied(_(NOT_SECRETARIAT_MESSAGE))
+    audit_record(actor=actor, event_type="index_run.recompute_request", obj=period, ip_address=ip_address)
+    recompute_index_task.delay(period.pk)
 
 
 @transaction.atomic

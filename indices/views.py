@@ -17,9 +17,8 @@ from indices.forms import WhatIfForm
 from indices.models import IndexRun
 from indices.reports.selectors import run_report_builds, user_may_see_city_report
 from indices.reports.services import reports_rebuild
-from indices.tasks import recompute_index_task
 from reporting.models import City, ReportingPeriod
-from reporting.selectors import user_is_methodologist, user_is_reviewer
+from reporting.selectors import user_is_methodologist
 from reporting.services import client_ip
 
 
@@ -44,7 +43,6 @@ def _run_context(request, run) -> dict:
         "illustrative": selectors.run_is_illustrative(run=run),
         "other_run": (selectors.run_latest_provisional(period=run.period) if published
                       else selectors.run_published(period=run.period)) if may_see_provisional else None,
-        "run_query": "" if published else "run=provisional",
     }
 
 
@@ -181,7 +179,8 @@ def methodology_detail(request, code: str, version: str):
 # The secretariat's pages: every run of a period (recompute, publish) and the what-if of a methodology.
 
 def _require_secretariat(request) -> None:
-    if not (user_is_reviewer(request.user) or user_is_methodologist(request.user)):
+    """The same test as for provisional runs, so staff reach every secretariat page alike."""
+    if not selectors.user_sees_provisional(request.user):
         raise PermissionDenied
 
 
@@ -200,7 +199,7 @@ def run_list(request):
 def run_recompute(request, year: int):
     _require_secretariat(request)
     period = get_object_or_404(ReportingPeriod, data_year=year)
-    recompute_index_task.delay(period.pk)
+    services.index_recompute_request(period=period, actor=request.user, ip_address=client_ip(request))
     messages.info(request, _("The index of %(year)s is being recomputed; the run appears below when it is done.")
                   % {"year": year})
     return redirect("indices:runs")

@@ -198,18 +198,9 @@ def filing_window(*, period: ReportingPeriod, city_id: int, today: datetime.date
 
 # The methodology behind a period.
 
-_SPEC_CACHE: dict[tuple[int, object], MethodologySpec] = {}
-
-
 def period_spec(*, period: ReportingPeriod) -> MethodologySpec:
-    """The period's methodology as plain data; a published version is frozen, so it is read once."""
-    version = period.methodology
-    if version.is_draft:
-        return methodology_spec(version=version)
-    key = (version.pk, version.published_at)
-    if key not in _SPEC_CACHE:
-        _SPEC_CACHE[key] = methodology_spec(version=version)
-    return _SPEC_CACHE[key]
+    """The period's methodology as plain data (cached while published: indices.selectors.methodology_spec)."""
+    return methodology_spec(version=period.methodology)
 
 
 @dataclass

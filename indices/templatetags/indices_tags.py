@@ -24,10 +24,8 @@ def direction_label(value: int) -> str:
 
 @register.filter
 def percent(value, digits: int = 1) -> str:
-    """0.125 → "12.5%"."""
-    if value is None:
-        return "—"
-    return f"{float(value) * 100:.{int(digits)}f}%"
+    """A fraction as the reports' percent: 0.125 → "12.5%"."""
+    return formatting.percent(None if value is None else float(value) * 100, int(digits))
 
 
 @register.filter
