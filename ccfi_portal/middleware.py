@@ -97,8 +97,8 @@ class PasswordExpiryMiddleware(_GateMiddleware):
     open_names = ("logout", "set_language", "second_factor")
 
     def applies(self, request) -> bool:
-        """Reads the password's date once per session, and again only once the remembered moment passes
-        (the password may have been changed since)."""
+        """Compares with the moment remembered at login (reporting.signals); reads the password's date
+        again only once that moment passes, as the password may have been changed since."""
         from reporting.selectors import user_password_expires_at
 
         if not (settings.PASSWORD_MAX_AGE_DAYS and request.user.is_authenticated):

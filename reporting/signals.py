@@ -5,7 +5,8 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from ccfi_portal.middleware import SESSION_STARTED_KEY
+from ccfi_portal.middleware import PASSWORD_EXPIRES_KEY, SESSION_STARTED_KEY
+from reporting.selectors import user_password_expires_at
 from reporting.services import audit_record, client_ip
 
 
@@ -16,9 +17,13 @@ def audit_login(sender, request, user, **kwargs):
 
 @receiver(user_logged_in, dispatch_uid="session_started")
 def session_started(sender, request, user, **kwargs):
-    """Where the absolute session lifetime counts from (ccfi_portal.middleware.SessionLifetimeMiddleware)."""
+    """Where the session's absolute lifetime counts from, and when the password expires (both checked by
+    ccfi_portal.middleware on every request, without a query)."""
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STARTED_KEY] = time.time()
+        expires_at = user_password_expires_at(user)
+        if expires_at is not None:  # what PasswordExpiryMiddleware compares with, read once per login
+            request.session[PASSWORD_EXPIRES_KEY] = expires_at.timestamp()
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")

@@ -193,6 +193,7 @@ def test_an_expired_password_leads_every_page_to_the_password_page(client, filer
     settings.PASSWORD_MAX_AGE_DAYS = 90
     # An account never given a new password counts its password's age from its creation.
     User.objects.filter(pk=filer_chongqing.pk).update(date_joined=timezone.now() - datetime.timedelta(days=91))
+    filer_chongqing.refresh_from_db()
     client.force_login(filer_chongqing)
 
     response = client.get(reverse("reporting:dashboard"))
