@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -11,11 +12,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from indices.engine.spec import MethodologySpec, NodeSpec
 from indices.models import Indicator
 from indices.selectors import methodology_spec
 from reporting.models import (
+    EDITABLE_STATES,
     OPEN_STATES,
     AuditEvent,
     City,
@@ -196,6 +199,74 @@ def filing_window(*, period: ReportingPeriod, city_id: int, today: datetime.date
     return FilingWindow(open=True, reason="open", **common)
 
 
+# Who may change a return now. Services raise these refusals and pages hide their forms with them, so
+# the two cannot drift apart. The messages are what people see when a step is refused; tests assert on them.
+
+NOT_YOUR_RETURN = _("Only the city's own filers can change this return.")
+PERIOD_CLOSED = _("The reporting period is closed; its returns can no longer be changed.")
+PERIOD_LOCKED = _("The period was locked on %(date)s; ask the secretariat for an extension to keep editing.")
+NOT_EDITABLE = _("A return that is %(state)s cannot be edited.")
+NOT_APPROVED = _("Only an approved return can be reopened for an amendment.")
+AMENDMENT_EXISTS = _("An amendment of this return is already open.")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a step on a return is refused now: ``code`` is the WorkflowError code, ``message`` with ``params``
+    the text people see."""
+
+    code: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def forbidden(self) -> bool:
+        """Not the city's filer: no state or deadline would allow it (PermissionDenied, not a workflow error)."""
+        return self.code == "not_yours"
+
+
+def return_filing_refusal(user, indicator_return: IndicatorReturn, *,
+                          window: FilingWindow | None = None) -> Refusal | None:
+    """The city's filer, in an open period, before the lock date or within an extension; None if so.
+    ``window`` may be the return's filing window already read by the caller."""
+    if not user_may_edit_values(user, indicator_return):
+        return Refusal("not_yours", NOT_YOUR_RETURN)
+    window = window or filing_window(period=indicator_return.period, city_id=indicator_return.city_id)
+    if window.reason == "closed":
+        return Refusal("closed", PERIOD_CLOSED)
+    if not window.open:
+        return Refusal("locked", PERIOD_LOCKED, {"date": f"{window.locks_on:%Y-%m-%d}"})
+    return None
+
+
+def return_edit_refusal(user, indicator_return: IndicatorReturn, *,
+                        window: FilingWindow | None = None) -> Refusal | None:
+    """Why ``user`` may not change the return's values or evidence now (None: they may): the filing
+    window, and a draft or a return sent back."""
+    refusal = return_filing_refusal(user, indicator_return, window=window)
+    if refusal is None and indicator_return.state not in EDITABLE_STATES:
+        refusal = Refusal("not_editable", NOT_EDITABLE, {"state": indicator_return.get_state_display()})
+    return refusal
+
+
+def return_amend_refusal(user, indicator_return: IndicatorReturn, *,
+                         window: FilingWindow | None = None) -> Refusal | None:
+    """Why ``user`` may not reopen the return for an amendment now (None: they may). The city's filers
+    within the filing window, reviewers while the period is open; an approved return with no open revision."""
+    if not user_is_reviewer(user):
+        refusal = return_filing_refusal(user, indicator_return, window=window)
+        if refusal is not None:
+            return refusal
+    if indicator_return.period.state == PeriodState.CLOSED:
+        return Refusal("closed", PERIOD_CLOSED)
+    if indicator_return.state != ReturnState.APPROVED:
+        return Refusal("not_approved", NOT_APPROVED)
+    if IndicatorReturn.objects.filter(city_id=indicator_return.city_id, period_id=indicator_return.period_id,
+                                      state__in=OPEN_STATES).exists():
+        return Refusal("amendment_exists", AMENDMENT_EXISTS)
+    return None
+
+
 # The methodology behind a period.
 
 def period_spec(*, period: ReportingPeriod) -> MethodologySpec:
@@ -275,9 +346,11 @@ def previous_approved_values_for(*, city_ids, data_year: int) -> dict[int, dict[
     return result
 
 
-def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None) -> dict[str, list[Decimal]]:
-    """Other cities' values for the period: each city's latest submitted or approved revision."""
-    by_city = peer_values_by_city(period=period)
+def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None,
+                codes: Iterable[str] | None = None) -> dict[str, list[Decimal]]:
+    """Other cities' values for the period: each city's latest submitted or approved revision; only the
+    values of ``codes`` if given (a check of one field needs one indicator's peers)."""
+    by_city = peer_values_by_city(period=period, codes=codes)
     result: dict[str, list[Decimal]] = defaultdict(list)
     for city_id, values in by_city.items():
         if city_id == exclude_city_id:
@@ -287,11 +360,19 @@ def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None) 
     return result
 
 
-def peer_values_by_city(*, period: ReportingPeriod) -> dict[int, dict[str, Decimal]]:
+def peer_values_by_city(*, period: ReportingPeriod,
+                        codes: Iterable[str] | None = None) -> dict[int, dict[str, Decimal]]:
     rows = ReturnValue.objects.filter(
         indicator_return__period=period, value__isnull=False,
         indicator_return__state__in=(ReturnState.SUBMITTED, ReturnState.APPROVED),
-    ).values_list("indicator_return__city_id", "indicator_return__revision", "indicator__code", "value")
+    )
+    if codes is not None:
+        # The latest revision is chosen over all the city's values, as without the filter: one lacking
+        # these codes still hides an older revision's.
+        newest = rows.filter(indicator_return__city_id=OuterRef("indicator_return__city_id")).order_by(
+            "-indicator_return__revision").values("indicator_return__revision")[:1]
+        rows = rows.filter(indicator__code__in=list(codes), indicator_return__revision=Subquery(newest))
+    rows = rows.values_list("indicator_return__city_id", "indicator_return__revision", "indicator__code", "value")
     latest: dict[int, int] = {}
     for city_id, revision, _code, _value in rows:
         latest[city_id] = max(latest.get(city_id, 0), revision)
@@ -380,10 +461,15 @@ def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[I
     ).order_by("-submitted_at", "city__code")
 
 
-def return_is_clean(indicator_return: IndicatorReturn) -> bool:
-    """Submitted with no warning or error flag: safe to approve in bulk."""
-    return indicator_return.state == ReturnState.SUBMITTED and not ValueFlag.objects.filter(
-        value__indicator_return=indicator_return, severity__in=("warning", "error")).exists()
+def return_is_clean(indicator_return: IndicatorReturn, *, values: Iterable[ReturnValue] | None = None) -> bool:
+    """Submitted with no warning or error flag: safe to approve in bulk. ``values`` may be the return's
+    ``review_values`` already loaded (their flags prefetched), to spare the query."""
+    if indicator_return.state != ReturnState.SUBMITTED:
+        return False
+    if values is not None:
+        return not any(flag.severity in ("warning", "error") for value in values for flag in value.flags.all())
+    return not ValueFlag.objects.filter(value__indicator_return=indicator_return,
+                                        severity__in=("warning", "error")).exists()
 
 
 @dataclass
@@ -448,9 +534,13 @@ def return_history(*, indicator_return: IndicatorReturn) -> list[dict]:
     return entries
 
 
-def snapshot_values(indicator_return: IndicatorReturn) -> dict[str, list]:
+def snapshot_values(indicator_return: IndicatorReturn, *,
+                    values: Iterable[ReturnValue] | None = None) -> dict[str, list]:
+    """The return's values as stored in a snapshot; ``values`` may be its values already loaded."""
+    if values is None:
+        values = ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator")
     return {value.indicator.code: [_text(value.value), value.observation_status, value.source_note, value.explanation]
-            for value in ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator")}
+            for value in values}
 
 
 def _text(value) -> str:
@@ -467,12 +557,14 @@ class DiffRow:
     new: str
 
 
-def return_diff(*, indicator_return: IndicatorReturn) -> tuple[str, list[DiffRow]]:
+def return_diff(*, indicator_return: IndicatorReturn,
+                values: Iterable[ReturnValue] | None = None) -> tuple[str, list[DiffRow]]:
     """What changed since the previous submission, or since the approved revision an amendment replaces.
 
-    Returns the basis ("submission", "approved" or "") and the changed fields.
+    Returns the basis ("submission", "approved" or "") and the changed fields. ``values`` may be the
+    return's values already loaded.
     """
-    current = snapshot_values(indicator_return)
+    current = snapshot_values(indicator_return, values=values)
     basis, before = "", None
     if indicator_return.submission_count > 1:
         snapshot = ReturnSnapshot.objects.filter(indicator_return=indicator_return,

@@ -41,21 +41,22 @@ from reporting.models import (
     ValueChange,
     ValueFlag,
 )
+from reporting.selectors import (  # who may change a return: one rule for services and pages
+    PERIOD_CLOSED,
+    Refusal,
+    return_amend_refusal,
+    return_edit_refusal,
+    return_filing_refusal,
+)
 
-# Messages people see when a step is refused; tests assert on them.
-NOT_YOUR_RETURN = _("Only the city's own filers can change this return.")
+# Messages people see when a step is refused; tests assert on them. Those of the filing window are in selectors.
 REVIEWERS_ONLY = _("Only reviewers can do this.")
-PERIOD_CLOSED = _("The reporting period is closed; its returns can no longer be changed.")
-PERIOD_LOCKED = _("The period was locked on %(date)s; ask the secretariat for an extension to keep editing.")
-NOT_EDITABLE = _("A return that is %(state)s cannot be edited.")
 NOT_SUBMITTABLE = _("A return that is %(state)s cannot be submitted.")
 NOT_RESUBMITTABLE = _("Only a return sent back for revision can be resubmitted.")
 NOT_SUBMITTED = _("Only a submitted return can be reviewed.")
 SEND_BACK_NEEDS_COMMENT = _("Write at least one comment saying what must change before sending the return back.")
 EXPLANATION_REJECTED = _("Some explanations were rejected; send the return back instead of approving it.")
-NOT_APPROVED = _("Only an approved return can be reopened for an amendment.")
 AMENDMENT_NEEDS_REASON = _("Give the reason for the amendment.")
-AMENDMENT_EXISTS = _("An amendment of this return is already open.")
 EXTENSION_NEEDS_REASON = _("Give the reason for the extension.")
 EXTENSION_IN_PAST = _("An extension must run until today or later.")
 EXTENSION_NOT_NEEDED = _("The extension must end after the period's lock date (%(date)s).")
@@ -130,18 +131,14 @@ def _require_open_period(period: ReportingPeriod) -> None:
         raise WorkflowError(PERIOD_CLOSED, code="closed")
 
 
-def _require_filing_window(indicator_return: IndicatorReturn, actor, *, extended_until=False) -> None:
-    """The city's filer, in an open period, before the lock date or within an extension."""
-    from reporting.selectors import filing_window, user_may_edit_values
-
-    if not user_may_edit_values(actor, indicator_return):
-        raise PermissionDenied(NOT_YOUR_RETURN)
-    window = filing_window(period=indicator_return.period, city_id=indicator_return.city_id,
-                           extended_until=extended_until)
-    if window.reason == "closed":
-        raise WorkflowError(PERIOD_CLOSED, code="closed")
-    if not window.open:
-        raise WorkflowError(PERIOD_LOCKED, code="locked", params={"date": f"{window.locks_on:%Y-%m-%d}"})
+def _refuse(refusal: Refusal | None) -> None:
+    """Raise the refusal a selector found (pages hide their forms by the same one): someone who is not the
+    city's filer is forbidden, the rest is a workflow error."""
+    if refusal is None:
+        return
+    if refusal.forbidden:
+        raise PermissionDenied(refusal.message)
+    raise WorkflowError(refusal.message, code=refusal.code, params=refusal.params)
 
 
 def _require_state(indicator_return: IndicatorReturn, states, message, code: str) -> None:
@@ -164,7 +161,7 @@ def return_start(*, period: ReportingPeriod, city: City, actor, ip_address: str 
     if existing is not None:
         return existing
     draft = IndicatorReturn(city=city, period=period)
-    _require_filing_window(draft, actor)
+    _refuse(return_filing_refusal(actor, draft))
     if IndicatorReturn.objects.filter(city=city, period=period, state=ReturnState.APPROVED).exists():
         # An approved return changes only through an amendment with a reason.
         raise WorkflowError(_("The city's return for this period is approved; reopen it for an amendment."),
@@ -229,12 +226,14 @@ class _Context:
     peers: dict[str, list[Decimal]]
 
 
-def _context(indicator_return: IndicatorReturn) -> _Context:
+def _context(indicator_return: IndicatorReturn, *, codes: Iterable[str] | None = None) -> _Context:
+    """What the checks compare a return with; ``codes`` limits the peers read to those values."""
     from reporting.selectors import peer_values, period_spec, previous_approved_values
 
     return _Context(spec=period_spec(period=indicator_return.period),
                     previous=previous_approved_values(indicator_return=indicator_return),
-                    peers=peer_values(period=indicator_return.period, exclude_city_id=indicator_return.city_id))
+                    peers=peer_values(period=indicator_return.period, exclude_city_id=indicator_return.city_id,
+                                      codes=codes))
 
 
 def _stored_text(field_name: str, value) -> str:
@@ -310,6 +309,20 @@ def _values_apply(*, indicator_return: IndicatorReturn, actor, entries: Mapping[
                      details={"channel": channel, "changes": len(changes), "edit_version": new_version,
                               "codes": sorted({change.indicator.code for change in changes})})
     return SaveOutcome(result=result, changes=changes, edit_version=indicator_return.edit_version)
+
+
+def value_check(*, indicator_return: IndicatorReturn, code: str, raw: object) -> list | None:
+    """What saving ``raw`` as the value of ``code`` would say (the form's inline check): the findings
+    of a save with writing switched off, reading one indicator's peers. None if ``code`` is not a
+    value of the return's methodology."""
+    from reporting import validation
+
+    context = _context(indicator_return, codes=[code])
+    if code not in validation.variables(context.spec):
+        return None
+    outcome = _values_apply(indicator_return=indicator_return, actor=None, entries={code: ValueEntry(value=raw)},
+                            channel=Channel.FORM, context=context, write=False)
+    return outcome.result.for_code(code)
 
 
 def _values_write(rows: list[ReturnValue]) -> None:
@@ -439,8 +452,7 @@ def return_values_save(*, indicator_return: IndicatorReturn, actor, entries: Map
     """Save a draft, partly filled or not. ``expected_version`` is the edit version the form was
     loaded at: if someone saved since, nothing is written and EditConflict lists their changes."""
     indicator_return = _lock(indicator_return)
-    _require_filing_window(indicator_return, actor)
-    _require_state(indicator_return, EDITABLE_STATES, NOT_EDITABLE, "not_editable")
+    _refuse(return_edit_refusal(actor, indicator_return))
     if expected_version is not None and expected_version != indicator_return.edit_version:
         changes = list(ValueChange.objects.filter(indicator_return=indicator_return,
                                                   edit_version__gt=expected_version)
@@ -452,13 +464,16 @@ def return_values_save(*, indicator_return: IndicatorReturn, actor, entries: Map
 
 # Submission.
 
-def submission_problems(*, indicator_return: IndicatorReturn, context: _Context | None = None) -> list[str]:
-    """Why the return cannot be submitted yet: errors, missing values, unexplained warnings."""
+def submission_problems(*, indicator_return: IndicatorReturn, context: _Context | None = None,
+                        rows: dict[str, ReturnValue] | None = None) -> list[str]:
+    """Why the return cannot be submitted yet: errors, missing values, unexplained warnings. ``rows``
+    may be the return's values by code, already loaded by the caller."""
     from reporting import validation
     from reporting.selectors import return_values
 
     context = context or _context(indicator_return)
-    rows = return_values(indicator_return=indicator_return)
+    if rows is None:
+        rows = return_values(indicator_return=indicator_return)
     result = validation.validate(context.spec, raw={}, stored={code: row.value for code, row in rows.items()},
                                  previous=context.previous, peers=context.peers, for_submission=True)
     problems = [finding.render() for finding in result.errors]
@@ -478,7 +493,7 @@ def submission_problems(*, indicator_return: IndicatorReturn, context: _Context 
 def return_submit(*, indicator_return: IndicatorReturn, actor, ip_address: str | None = None) -> IndicatorReturn:
     """Submit (or resubmit after a send-back): complete, no errors, every warning explained."""
     indicator_return = _lock(indicator_return)
-    _require_filing_window(indicator_return, actor)
+    _refuse(return_filing_refusal(actor, indicator_return))
     _require_state(indicator_return, EDITABLE_STATES, NOT_SUBMITTABLE, "not_submittable")
     problems = submission_problems(indicator_return=indicator_return)
     if problems:
@@ -666,18 +681,10 @@ def return_reopen_for_amendment(*, indicator_return: IndicatorReturn, actor, rea
                                 ip_address: str | None = None) -> IndicatorReturn:
     """Open a new draft revision of an approved return, with its values; the approved revision
     stays in force until the amendment is approved."""
-    from reporting.selectors import user_is_reviewer
-
     approved = _lock(indicator_return)
-    if not user_is_reviewer(actor):
-        _require_filing_window(approved, actor)
-    _require_open_period(approved.period)
-    if approved.state != ReturnState.APPROVED:
-        raise WorkflowError(NOT_APPROVED, code="not_approved")
+    _refuse(return_amend_refusal(actor, approved))
     if not reason.strip():
         raise WorkflowError(AMENDMENT_NEEDS_REASON, code="needs_reason")
-    if IndicatorReturn.objects.filter(city=approved.city, period=approved.period, state__in=OPEN_STATES).exists():
-        raise WorkflowError(AMENDMENT_EXISTS, code="amendment_exists")
     top = IndicatorReturn.objects.filter(city=approved.city, period=approved.period).aggregate(
         top=models.Max("revision"))["top"]
     amendment = IndicatorReturn.objects.create(city=approved.city, period=approved.period, revision=top + 1,
@@ -734,8 +741,7 @@ def evidence_upload(*, indicator_return: IndicatorReturn, actor, upload, indicat
     from reporting.uploads import EVIDENCE_TYPES, check_upload, limit
 
     indicator_return = _lock(indicator_return)
-    _require_filing_window(indicator_return, actor)
-    _require_state(indicator_return, EDITABLE_STATES, NOT_EDITABLE, "not_editable")
+    _refuse(return_edit_refusal(actor, indicator_return))
     checked = check_upload(upload, allowed=EVIDENCE_TYPES, max_bytes=limit("REPORTING_EVIDENCE_MAX_BYTES"))
     indicator = None
     if indicator_code:
@@ -766,7 +772,13 @@ class ImportPlan:
 def _import_run(*, plan: ImportPlan, actor, dry_run: bool, ip_address=None) -> tuple[list[dict], dict]:
     """Apply the plan's entries return by return, filling each row's outcome. Must run inside an
     atomic block; the caller rolls it back for a preview or when any row has an error."""
-    from reporting.selectors import extensions_until, peer_values_by_city, period_spec, previous_approved_values_for
+    from reporting.selectors import (
+        extensions_until,
+        filing_window,
+        peer_values_by_city,
+        period_spec,
+        previous_approved_values_for,
+    )
 
     rows_by_key = {(row["city_id"], row["code"]): row for row in plan.rows if row.get("city_id") and row.get("code")}
     returns_qs = IndicatorReturn.objects.select_related("period__methodology", "city").filter(
@@ -793,8 +805,8 @@ def _import_run(*, plan: ImportPlan, actor, dry_run: bool, ip_address=None) -> t
                 all_peers.setdefault(code, []).append(value)
     batch = _Batch()
     for pk, indicator_return in returns.items():
-        _require_filing_window(indicator_return, actor, extended_until=extensions.get(indicator_return.city_id))
-        _require_state(indicator_return, EDITABLE_STATES, NOT_EDITABLE, "not_editable")
+        _refuse(return_edit_refusal(actor, indicator_return, window=filing_window(
+            period=period, city_id=indicator_return.city_id, extended_until=extensions.get(indicator_return.city_id))))
         own = peers_by_city.get(indicator_return.city_id)
         peers = all_peers
         if own:  # the other cities only

@@ -33,7 +33,6 @@ from reporting.forms import (
     SecondFactorForm,
 )
 from reporting.models import (
-    EDITABLE_STATES,
     ExplanationDecision,
     ImportState,
     ObservationStatus,
@@ -173,15 +172,13 @@ def return_start(request, period_id: int):
 STATUS_CHOICES = ObservationStatus.choices
 
 
-def _form_rows(indicator_return, *, posted=None, result=None, conflict_codes=()):
-    """Everything the form shows per value, grouped by dimension and group."""
+def _form_rows(indicator_return, stored, *, posted=None, result=None, conflict_codes=()):
+    """Everything the form shows per value, grouped by dimension and group; ``stored`` holds the
+    return's ``review_values`` by code."""
     spec = selectors.period_spec(period=indicator_return.period)
     variables = validation.variables(spec)
-    stored = selectors.return_values(indicator_return=indicator_return)
     previous = selectors.previous_approved_values(indicator_return=indicator_return)
-    flags: dict[str, list] = {}
-    for value in selectors.review_values(indicator_return=indicator_return):
-        flags[value.indicator.code] = list(value.flags.all())
+    flags = {code: list(value.flags.all()) for code, value in stored.items()}
     comments = selectors.return_comments_by_code(indicator_return=indicator_return)
     evidence = selectors.return_evidence_by_code(indicator_return=indicator_return)
     rows = {}
@@ -252,12 +249,9 @@ def _entries_from_post(post, codes) -> dict[str, services.ValueEntry]:
 def return_detail(request, pk: int):
     indicator_return = _visible_return(request, pk)
     window = selectors.filing_window(period=indicator_return.period, city_id=indicator_return.city_id)
-    may_edit = (user_may_edit_values(request.user, indicator_return) and window.open
-                and indicator_return.state in EDITABLE_STATES)
+    may_edit = selectors.return_edit_refusal(request.user, indicator_return, window=window) is None
     posted, result, conflict = None, None, None
-    if request.method == "POST":
-        if not user_may_edit_values(request.user, indicator_return):
-            raise PermissionDenied
+    if request.method == "POST":  # the service refuses whoever may not save (a reviewer: 403)
         spec = selectors.period_spec(period=indicator_return.period)
         entries = _entries_from_post(request.POST, validation.variables(spec))
         try:
@@ -295,22 +289,21 @@ def return_detail(request, pk: int):
                                  if outcome.changed else _("Nothing changed; nothing was saved."))
                 return redirect("reporting:return_detail", pk)
         indicator_return.refresh_from_db()
+    stored = {value.indicator.code: value for value in selectors.review_values(indicator_return=indicator_return)}
     sections, rows, general_comments, general_evidence = _form_rows(
-        indicator_return, posted=posted, result=result,
+        indicator_return, stored, posted=posted, result=result,
         conflict_codes={change.indicator.code for change in conflict.changes} if conflict else ())
     filled = sum(1 for row in rows.values() if row["value"])
     problems = []
     if may_edit and request.method == "GET" and filled == len(rows):
-        problems = services.submission_problems(indicator_return=indicator_return)
+        problems = services.submission_problems(indicator_return=indicator_return, rows=stored)
     codes = [(code, f"{code} {row['name']}") for code, row in rows.items()]
     return render(request, "reporting/return_form.html", {
         "indicator_return": indicator_return, "window": window, "may_edit": may_edit, "sections": sections,
         "filled": filled, "total": len(rows), "conflict": conflict, "general_comments": general_comments,
         "general_evidence": general_evidence, "status_choices": STATUS_CHOICES, "problems": problems,
         "evidence_form": EvidenceForm(codes=codes), "amend_form": AmendmentForm(),
-        "may_amend": indicator_return.state == ReturnState.APPROVED and window.open
-        and user_may_edit_values(request.user, indicator_return) and not indicator_return.amendments.filter(
-            state__in=(ReturnState.DRAFT, ReturnState.SUBMITTED, ReturnState.RETURNED)).exists(),
+        "may_amend": selectors.return_amend_refusal(request.user, indicator_return, window=window) is None,
         "is_reviewer": user_is_reviewer(request.user),
         "evidence_max": limit("REPORTING_EVIDENCE_MAX_BYTES"),
     }, status=409 if conflict else 200)
@@ -323,17 +316,12 @@ def return_validate(request, pk: int, code: str):
     indicator_return = _visible_return(request, pk)
     if not user_may_edit_values(request.user, indicator_return):
         raise PermissionDenied
-    spec = selectors.period_spec(period=indicator_return.period)
-    if code not in validation.variables(spec):
+    findings = services.value_check(indicator_return=indicator_return, code=code,
+                                    raw=request.POST.get(f"value-{code}", ""))
+    if findings is None:
         raise Http404
-    stored = {key: row.value for key, row in selectors.return_values(indicator_return=indicator_return).items()}
-    result = validation.validate(
-        spec, raw={code: request.POST.get(f"value-{code}", "")}, stored=stored,
-        previous=selectors.previous_approved_values(indicator_return=indicator_return),
-        peers=selectors.peer_values(period=indicator_return.period, exclude_city_id=indicator_return.city_id))
     return render(request, "reporting/_partials/findings.html", {
-        "findings": [{"severity": f.severity, "text": f.render()} for f in result.for_code(code)],
-        "checked": True})
+        "findings": [{"severity": f.severity, "text": f.render()} for f in findings], "checked": True})
 
 
 @login_required
@@ -420,10 +408,10 @@ def import_template(request, pk: int):
 @login_required
 def import_upload(request, pk: int):
     indicator_return = _visible_return(request, pk)
-    if not user_may_edit_values(request.user, indicator_return):
+    refusal = selectors.return_edit_refusal(request.user, indicator_return)
+    if refusal is not None and refusal.forbidden:
         raise PermissionDenied
-    window = selectors.filing_window(period=indicator_return.period, city_id=indicator_return.city_id)
-    if indicator_return.state not in EDITABLE_STATES or not window.open:
+    if refusal is not None:
         messages.error(request, _("Only a draft or a returned return can be imported into, while the period is open "
                                   "for the city."))
         return redirect("reporting:return_detail", pk)
@@ -570,9 +558,9 @@ def review_detail(request, pk: int):
                                                                exclude_city_id=indicator_return.city_id))
     comments = selectors.return_comments_by_code(indicator_return=indicator_return)
     evidence = selectors.return_evidence_by_code(indicator_return=indicator_return)
-    basis, diff = selectors.return_diff(indicator_return=indicator_return)
-    changed = {row.code for row in diff}
     values = {value.indicator.code: value for value in selectors.review_values(indicator_return=indicator_return)}
+    basis, diff = selectors.return_diff(indicator_return=indicator_return, values=values.values())
+    changed = {row.code for row in diff}
     rows = []
     for code, variable in variables.items():
         value = values.get(code)
@@ -601,7 +589,7 @@ def review_detail(request, pk: int):
         "general_comments": comments.get("", []), "general_evidence": evidence.get("", []),
         "reason_choices": ReasonCode.choices, "is_submitted": is_submitted,
         "period_open": indicator_return.period.state == "open",
-        "is_clean": selectors.return_is_clean(indicator_return),
+        "is_clean": selectors.return_is_clean(indicator_return, values=values.values()),
     })
 
 
