@@ -336,6 +336,12 @@ class RunState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class IndexRunQuerySet(models.QuerySet):
+    def published(self) -> "IndexRunQuerySet":
+        """The runs readers see: finished and published (at most one per period)."""
+        return self.filter(state=RunState.SUCCEEDED, published_at__isnull=False)
+
+
 class IndexRun(models.Model):
     """One computation of the index for a period: its inputs (by hash), settings, timings and outcome.
 
@@ -372,6 +378,8 @@ class IndexRun(models.Model):
         related_name="+",
     )
 
+    objects = IndexRunQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("index run")
         verbose_name_plural = _("index runs")
@@ -396,6 +404,12 @@ class IndexRun(models.Model):
     @property
     def total_ms(self) -> float:
         return sum(self.timings.values()) * 1000
+
+    @property
+    def is_publishable(self) -> bool:
+        """Whether the run may become its period's public result: it finished and every city's return was
+        approved. One rule for the publish service and the run list's Publish button."""
+        return self.state == RunState.SUCCEEDED and not self.is_provisional
 
 
 class Score(models.Model):

@@ -24,6 +24,7 @@ from indices.engine.spec import (
     NodeSpec,
     RuleSpec,
 )
+from indices.engine.tree import declared_weights, effective_weights, plan_tree, sibling_shares
 from indices.models import (
     IndexRun,
     Indicator,
@@ -148,19 +149,28 @@ def index_inputs(*, period: ReportingPeriod, spec: MethodologySpec,
     """The approved values of ``period`` laid out for ``spec`` (matched by indicator code, so a draft
     methodology can be tried on the same data). ``replace`` swaps in one city's values, e.g. a
     submitted return's, to preview what approving it would do."""
+    current, earlier = _period_values(period)
+    return _laid_out(spec, {**current, **(replace or {})}, earlier, cities_total=City.objects.count())
+
+
+def _period_values(period: ReportingPeriod) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The approved values of ``period`` and of the data year before it, by city code and indicator code."""
+    return _approved_values(period_id=period.pk), _approved_values(data_year=period.data_year - 1)
+
+
+def _laid_out(spec: MethodologySpec, current: dict[str, dict], earlier: dict[str, dict],
+              cities_total: int | None = None) -> IndexInputs:
+    """Values by city and code as the engine's matrices; apart from ``index_inputs`` so that a preview can
+    lay out the same loaded values twice (before and after a return) without reading them again."""
     indicator_codes = tuple(indicator.code for indicator in spec.indicators())
     context_codes = {variable.code for variable in spec.context_variables}
-    current = _approved_values(period_id=period.pk)
-    earlier = _approved_values(data_year=period.data_year - 1)
-    for unit, values in (replace or {}).items():
-        current[unit] = values
     units = tuple(sorted(current))
     return IndexInputs(
         units=units, indicator_codes=indicator_codes,
         values=_matrix(current, units, indicator_codes), previous=_matrix(earlier, units, indicator_codes),
         context={unit: {code: value for code, value in current[unit].items() if code in context_codes}
                  for unit in units},
-        cities_total=City.objects.count(),
+        cities_total=cities_total,
     )
 
 
@@ -223,8 +233,7 @@ def user_sees_provisional(user) -> bool:
 
 def run_published(*, period) -> IndexRun | None:
     """The period's published run, or None."""
-    return (IndexRun.objects.filter(period=period, state=RunState.SUCCEEDED, published_at__isnull=False)
-            .select_related("period", "methodology").first())
+    return IndexRun.objects.published().filter(period=period).select_related("period", "methodology").first()
 
 
 def run_latest_provisional(*, period) -> IndexRun | None:
@@ -240,12 +249,22 @@ def run_for_reader(*, period, user=None, provisional: bool = False) -> IndexRun 
     Everyone gets the published run. A user who may see provisional runs gets the latest
     unpublished one when asking for it (``provisional=True``) or when nothing is published yet.
     """
+    return runs_for_reader(period=period, user=user, provisional=provisional)[0]
+
+
+def runs_for_reader(*, period, user=None,
+                    provisional: bool = False) -> tuple[IndexRun | None, IndexRun | None]:
+    """The run a reader sees for ``period`` (as ``run_for_reader``) and the other one the secretariat may
+    switch to (the provisional run beside the published one and back; None for everyone else), read
+    once for both so that a reader page does not fetch them again."""
     published = run_published(period=period)
     if not user_sees_provisional(user):
-        return published
-    if provisional or published is None:
-        return run_latest_provisional(period=period) or published
-    return published
+        return published, None
+    latest = run_latest_provisional(period=period)
+    run = (latest or published) if provisional or published is None else published
+    if run is None:
+        return None, None
+    return run, (latest if run is published else published)
 
 
 def runs_by_period() -> list[tuple[ReportingPeriod, list[IndexRun]]]:
@@ -275,7 +294,7 @@ def ranking_periods(*, user=None) -> list[ReaderPeriod]:
     runs = (IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period").defer("inputs", "diagnostics")
             .order_by("-created_at", "-id"))
     if not privileged:
-        runs = runs.filter(published_at__isnull=False)
+        runs = runs.published()
     by_period: dict[int, list[IndexRun]] = defaultdict(list)
     for run in runs:
         by_period[run.period_id].append(run)
@@ -289,10 +308,15 @@ def ranking_periods(*, user=None) -> list[ReaderPeriod]:
     return result
 
 
+def reader_default_period(periods: list[ReaderPeriod]) -> ReaderPeriod | None:
+    """The period a reader lands on when none is asked for: the newest published data year, else (for the
+    secretariat, before anything is published) the newest year with a run. ``periods`` newest first."""
+    return next((entry for entry in periods if entry.published), periods[0] if periods else None)
+
+
 def run_previous_published(*, run) -> IndexRun | None:
     """The published run of the previous data year (what rank changes are measured against)."""
-    return (IndexRun.objects.filter(period__data_year=run.period.data_year - 1, state=RunState.SUCCEEDED,
-                                    published_at__isnull=False)
+    return (IndexRun.objects.published().filter(period__data_year=run.period.data_year - 1)
             .select_related("period", "methodology").first())
 
 
@@ -383,16 +407,11 @@ class ReaderTree:
 
 
 def _document_weights(spec: MethodologySpec) -> tuple[dict[str, float], dict[str, float]]:
-    """Sibling shares and effective weights from the document alone, by the engine's own helpers."""
-    import numpy as np
-
-    from indices.engine.tree import effective_weights, plan_tree, sibling_shares
-
+    """Sibling shares and effective weights from the document alone (every item retained), by the engine's
+    own helpers."""
     plan = plan_tree(spec)
-    weights = plan.declared_weight.copy() if spec.engine.weighting == "explicit" else np.ones(plan.size)
-    weights[0] = 1.0
-    retained = np.ones(plan.size, dtype=bool)
-    shares = sibling_shares(plan, weights, retained)
+    weights = declared_weights(plan, spec.engine.weighting)
+    shares = sibling_shares(plan, weights, np.ones(plan.size, dtype=bool))
     effective = effective_weights(plan, shares)
     return (dict(zip(plan.codes, map(float, shares), strict=True)),
             dict(zip(plan.codes, map(float, effective), strict=True)))
@@ -407,8 +426,7 @@ def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderT
     """
     spec = methodology_spec(version=version)
     if run is None:
-        run = (IndexRun.objects.filter(methodology=version, state=RunState.SUCCEEDED, published_at__isnull=False)
-               .order_by("-period__data_year").first())
+        run = IndexRun.objects.published().filter(methodology=version).order_by("-period__data_year").first()
     diagnostics = (run.diagnostics or {}) if run is not None else {}
     from_run = bool(diagnostics.get("effective_weights"))
     if from_run:
@@ -451,8 +469,7 @@ def methodology_versions_for_reader(*, user=None) -> QuerySet[MethodologyVersion
 
 def methodology_current_for_reader() -> MethodologyVersion | None:
     """The version of the newest published run, else the newest published version."""
-    run = (IndexRun.objects.filter(state=RunState.SUCCEEDED, published_at__isnull=False)
-           .select_related("methodology").order_by("-period__data_year").first())
+    run = IndexRun.objects.published().select_related("methodology").order_by("-period__data_year").first()
     if run is not None:
         return run.methodology
     return (MethodologyVersion.objects.filter(state=MethodologyState.PUBLISHED)
@@ -667,6 +684,16 @@ class CityProfile:
         return [entry for entry in self.items if entry.item.code in codes]
 
 
+def strengths_and_weaknesses(gaps, *, top: int = 3) -> tuple[list, list]:
+    """The items of ``(gap to the median, item)`` pairs farthest above and farthest below the median,
+    ``top`` of each (an item on the median is neither; ties keep the given order). One rule for the
+    profile page and the reports, so they name the same strengths."""
+    gaps = list(gaps)
+    strengths = [item for gap, item in sorted(gaps, key=lambda entry: -entry[0]) if gap > 0]
+    weaknesses = [item for gap, item in sorted(gaps, key=lambda entry: entry[0]) if gap < 0]
+    return strengths[:top], weaknesses[:top]
+
+
 def city_profile(*, run, city, top: int = 3) -> CityProfile:
     """A city's scores and ranks at every level of ``run`` against each node's median across cities.
 
@@ -693,13 +720,13 @@ def city_profile(*, run, city, top: int = 3) -> CityProfile:
             imputed=bool(score is not None and score.imputed), raw_value=raw.get(item.code),
         ))
     group_codes = {item.code for item in tree.groups()}
-    groups = [entry for entry in items if entry.item.code in group_codes and entry.difference is not None]
-    strengths = sorted((entry for entry in groups if entry.difference > 0), key=lambda entry: -entry.difference)
-    weaknesses = sorted((entry for entry in groups if entry.difference < 0), key=lambda entry: entry.difference)
+    strengths, weaknesses = strengths_and_weaknesses(
+        ((entry.difference, entry) for entry in items
+         if entry.item.code in group_codes and entry.difference is not None), top=top)
 
     root = tree.root.code
-    runs = {published.period.data_year: published for published in IndexRun.objects.filter(
-        state=RunState.SUCCEEDED, published_at__isnull=False).select_related("period").defer("inputs", "diagnostics")}
+    runs = {published.period.data_year: published for published in IndexRun.objects.published()
+            .select_related("period").defer("inputs", "diagnostics")}
     runs[run.period.data_year] = run
     history_scores = {score.run_id: score for score in Score.objects.filter(
         run__in=list(runs.values()), city=city, code=root)}
@@ -713,8 +740,8 @@ def city_profile(*, run, city, top: int = 3) -> CityProfile:
             continue
         history.append(HistoryPoint(data_year=year, run=year_run, score=score.value, rank=score.rank,
                                     cities=counts.get(year_run.pk, 0), published=year_run.published_at is not None))
-    return CityProfile(city=city, run=run, tree=tree, items=tuple(items), strengths=tuple(strengths[:top]),
-                       weaknesses=tuple(weaknesses[:top]), history=tuple(history),
+    return CityProfile(city=city, run=run, tree=tree, items=tuple(items), strengths=tuple(strengths),
+                       weaknesses=tuple(weaknesses), history=tuple(history),
                        cities=counts.get(run.pk, 0))
 
 
@@ -862,8 +889,9 @@ def return_impact_preview(*, indicator_return, movers: int = 5) -> ImpactPreview
     city = indicator_return.city
     submitted = {code: (None if value is None else float(value)) for code, value in ReturnValue.objects.filter(
         indicator_return=indicator_return).values_list("indicator__code", "value")}
-    before_inputs = index_inputs(period=period, spec=spec)
-    after_inputs = index_inputs(period=period, spec=spec, replace={city.code: submitted})
+    current, earlier = _period_values(period)
+    before_inputs = _laid_out(spec, current, earlier)
+    after_inputs = _laid_out(spec, {**current, city.code: submitted}, earlier)
     try:
         before = _preview(spec, before_inputs) if before_inputs.units else None
         after = _preview(spec, after_inputs)

@@ -312,9 +312,10 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
     # Lock the period's runs: two methodologists publishing at once cannot both replace the old one.
     runs = IndexRun.objects.select_for_update().filter(period_id=run.period_id)
     run = runs.get(pk=run.pk)
-    if run.state != RunState.SUCCEEDED:
-        raise ValidationError(_(RUN_NOT_SUCCEEDED_MESSAGE) % {"state": run.get_state_display()}, code="not_succeeded")
-    if run.is_provisional:
+    if not run.is_publishable:  # say which part of the rule fails
+        if run.state != RunState.SUCCEEDED:
+            raise ValidationError(_(RUN_NOT_SUCCEEDED_MESSAGE) % {"state": run.get_state_display()},
+                                  code="not_succeeded")
         raise ValidationError(_(RUN_PROVISIONAL_MESSAGE) % {"count": run.units, "total": City.objects.count()},
                               code="provisional")
     replaced = [previous.pk for previous in runs.filter(published_at__isnull=False).exclude(pk=run.pk)]

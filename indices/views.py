@@ -26,39 +26,34 @@ def _wants_provisional(request) -> bool:
     return request.GET.get("run") == "provisional"
 
 
-def _reader_run(request, period: ReportingPeriod):
-    run = selectors.run_for_reader(period=period, user=request.user, provisional=_wants_provisional(request))
+def _reader_run_context(request, period: ReportingPeriod) -> dict:
+    """What every page about a run shows: the run, whether it is provisional, illustrative, and the way to the
+    other run (for the secretariat). A run the user may not see is a 404."""
+    run, other_run = selectors.runs_for_reader(period=period, user=request.user,
+                                               provisional=_wants_provisional(request))
     if run is None:
         raise Http404
-    return run
-
-
-def _run_context(request, run) -> dict:
-    """What every page about a run shows: whether it is provisional, illustrative, and the way to the other run."""
-    may_see_provisional = selectors.user_sees_provisional(request.user)
-    published = selectors.run_is_published(run)
     return {
         "run": run,
-        "provisional": not published,
+        "provisional": not selectors.run_is_published(run),
         "illustrative": selectors.run_is_illustrative(run=run),
-        "other_run": (selectors.run_latest_provisional(period=run.period) if published
-                      else selectors.run_published(period=run.period)) if may_see_provisional else None,
+        "other_run": other_run,
     }
 
 
 def rankings(request):
     """The period chooser: straight to the newest data year the user may see."""
     periods = selectors.ranking_periods(user=request.user)
-    published = [entry for entry in periods if entry.published]
-    if published or periods:
-        year = (published or periods)[0].data_year
-        return redirect("indices:ranking", year=year)
+    default = selectors.reader_default_period(periods)
+    if default is not None:
+        return redirect("indices:ranking", year=default.data_year)
     return render(request, "indices/ranking_list.html", {"periods": periods, "table": None})
 
 
 def ranking_detail(request, year: int):
     period = get_object_or_404(ReportingPeriod, data_year=year)
-    run = _reader_run(request, period)
+    run_context = _reader_run_context(request, period)
+    run = run_context["run"]
     try:
         table = selectors.ranking_table(run=run, node_code=request.GET.get("node") or None,
                                         sort=request.GET.get("sort") or "rank")
@@ -71,7 +66,7 @@ def ranking_detail(request, year: int):
         "values": [round(row.score, 2) for row in ranked],
     }
     return render(request, "indices/ranking_list.html", {
-        **_run_context(request, run),
+        **run_context,
         "periods": selectors.ranking_periods(user=request.user),
         "period": period,
         "table": table,
@@ -121,8 +116,9 @@ def city_detail(request, code: str):
             raise Http404
         period = get_object_or_404(ReportingPeriod, data_year=int(year))
     else:
-        period = next((entry.period for entry in periods if entry.published), periods[0].period)
-    run = _reader_run(request, period)
+        period = selectors.reader_default_period(periods).period
+    run_context = _reader_run_context(request, period)
+    run = run_context["run"]
     try:
         profile = selectors.city_profile(run=run, city=city)
     except LookupError:
@@ -146,7 +142,7 @@ def city_detail(request, code: str):
         },
     }
     return render(request, "indices/city_profile.html", {
-        **_run_context(request, run),
+        **run_context,
         "periods": periods,
         "period": period,
         "city": city,

@@ -23,7 +23,7 @@ from indices.engine.results import Diagnostics, EngineResult, ImputedCell, froze
 from indices.engine.settings import IMPUTATIONS, NORMALISATION_RANGES, WEIGHTINGS, EngineSettings
 from indices.engine.spec import AGGREGATIONS, N_, NORMALISATIONS, MethodologySpec
 from indices.engine.stats import ranks_descending_rows
-from indices.engine.tree import TreePlan, effective_weights, plan_tree, sibling_shares
+from indices.engine.tree import TreePlan, declared_weights, effective_weights, plan_tree, sibling_shares
 from indices.engine.uncertainty import analyse_sensitivity, analyse_uncertainty, failure_error
 
 # Bump whenever a change can alter any score, rank or diagnostic: it is part of the input hash,
@@ -58,7 +58,7 @@ def compute(*, methodology: MethodologySpec, units: Sequence[str], values: np.nd
 
     prepared = prepare(plan=plan, settings=settings, units=units, values=values, previous=previous,
                        reference=reference)
-    weights = _declared_weights(plan, prepared, settings)
+    weights = declared_weights(plan, settings.weighting, prepared.retained)
     nominal = aggregate(plan, LeafBlocks(plan, prepared.leaves), weights[None, :], methods=plan.aggregation,
                         keep=range(plan.size), entropy=settings.weighting == "entropy")
     if nominal.failures[0] is not None:
@@ -200,14 +200,6 @@ def _node_items(plan: TreePlan, codes: Sequence[str] | None) -> list[int]:
             raise EngineError(N_("%(code)s is not a node of the tree"), {"code": code})
         items.append(plan.codes.index(code))
     return items
-
-
-def _declared_weights(plan: TreePlan, prepared: Prepared, settings: EngineSettings) -> np.ndarray:
-    """Weights before entropy: declared (explicit) or 1 (equal, entropy's start); excluded items get 0."""
-    weights = plan.declared_weight.copy() if settings.weighting == "explicit" else np.ones(plan.size)
-    weights[~prepared.retained] = 0.0
-    weights[0] = 1.0
-    return weights
 
 
 def _diagnostics(prepared: Prepared, settings: EngineSettings, reference_used: bool) -> Diagnostics:

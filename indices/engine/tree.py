@@ -100,6 +100,17 @@ def retained_items(plan: TreePlan, kept_columns: np.ndarray) -> np.ndarray:
     return retained
 
 
+def declared_weights(plan: TreePlan, weighting: str, retained: np.ndarray | None = None) -> np.ndarray:
+    """Weights before entropy: declared (explicit) or 1 (equal, entropy's start); items not ``retained``
+    (excluded indicators, empty nodes) get 0 and the root 1. Shared by the engine and the methodology
+    page, which shows the document's weights before any run."""
+    weights = plan.declared_weight.copy() if weighting == "explicit" else np.ones(plan.size)
+    if retained is not None:
+        weights[~retained] = 0.0
+    weights[0] = 1.0
+    return weights
+
+
 def sibling_shares(plan: TreePlan, weights: np.ndarray, retained: np.ndarray) -> np.ndarray:
     """Each item's weight as a share of its retained siblings' weights (the root gets 1)."""
     shares = np.zeros(plan.size)

@@ -16,7 +16,7 @@ from indices.models import Aggregation, Normalisation
 from indices.reports import charts
 from indices.reports import formatting as fmt
 from indices.reports.data import ReportData
-from indices.selectors import ReaderItem
+from indices.selectors import ReaderItem, strengths_and_weaknesses
 from reporting.models import City
 
 APPENDIX_COLUMNS = 9  # indicators per data-appendix table: 30 rows × 9 columns fill one A4 page
@@ -269,8 +269,8 @@ def _profile(data: ReportData, lang: Lang, city: City) -> dict:
         return {"name": lang.name(item), "rank": rank, "value": _raw(value, item.decimals), "unit": lang.unit(item),
                 "imputed": (city.code, item.code) in data.imputed}
 
-    strengths = [lang.name(group) for gap, group in sorted(gaps, key=lambda entry: -entry[0]) if gap > 0][:3]
-    weaknesses = [lang.name(group) for gap, group in sorted(gaps, key=lambda entry: entry[0]) if gap < 0][:3]
+    strong, weak = strengths_and_weaknesses(gaps, top=3)
+    strengths, weaknesses = [lang.name(group) for group in strong], [lang.name(group) for group in weak]
     joiner = "、" if lang.zh else ", "
     figures = []
     for variable in data.context_variables:
