@@ -62,11 +62,11 @@ def large_values(methodology: MethodologySpec, units: int = 3000) -> np.ndarray:
 
 def ccfi_inputs() -> tuple[MethodologySpec, list[str], np.ndarray, str]:
     """The default methodology with the demo's illustrative 2024 values when Django can load them."""
-    methodology = spec.loads((ROOT / "indices" / "methodologies" / "ccfi-2025.1.json").read_text("utf-8"))
+    methodology = spec.loads((ROOT / "methodology" / "methodologies" / "ccfi-2025.1.json").read_text("utf-8"))
     codes = [indicator.code for indicator in methodology.indicators()]
     try:
         setup_django()
-        from reporting.demo import demo_values
+        from indices.demo import demo_values
 
         values = demo_values(methodology=methodology)
         cities = sorted(values)
@@ -151,9 +151,9 @@ def time_ccfi_recompute_from_database(repeats: int = 5) -> float:
     setup_django()
     from django.core.management import call_command
 
+    from indices.demo import demo_load
     from indices.models import IndexRun
     from indices.services import index_run_compute
-    from reporting.demo import demo_load
     from reporting.models import ReportingPeriod
 
     call_command("migrate", verbosity=0)

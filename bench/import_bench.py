@@ -65,17 +65,10 @@ def build_world(*, cities: int) -> dict:
 
     from django.utils import timezone
 
-    from indices.services import methodology_import, methodology_publish
-    from reporting.demo import DEMO_CITIES, demo_methodology_path, demo_values
-    from reporting.models import (
-        City,
-        IndicatorReturn,
-        PeriodState,
-        ReportingPeriod,
-        ReturnState,
-        ReturnValue,
-        User,
-    )
+    from accounts.models import City, User
+    from indices.demo import DEMO_CITIES, demo_methodology_path, demo_values
+    from methodology.services import methodology_import, methodology_publish
+    from reporting.models import IndicatorReturn, PeriodState, ReportingPeriod, ReturnState, ReturnValue
     from reporting.selectors import period_spec
     from reporting.validation import variables
 

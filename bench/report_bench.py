@@ -27,7 +27,7 @@ from bench_django import setup_django
 
 def published_runs():
     """Demo data and a published run for each demo year."""
-    from reporting.demo import demo_index_ensure, demo_load
+    from indices.demo import demo_index_ensure, demo_load
 
     demo_load()
     return [outcome.run for outcome in demo_index_ensure()]

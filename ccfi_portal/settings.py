@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "accounts",
+    "audit",
+    "methodology",
     "reporting",
     "indices",
 ]
@@ -55,10 +58,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "ccfi_portal.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "ccfi_portal.middleware.SecondFactorMiddleware",
-    "ccfi_portal.middleware.PasswordExpiryMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -94,7 +97,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # AUTHENTICATION
-AUTH_USER_MODEL = "reporting.User"
+AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # 等保 level 3 (limit illegal login attempts): 5 failures for one user name lock it for 30 minutes,
@@ -105,8 +108,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "reporting.views.login_locked_out"
-# Logins and failures are in the audit trail already (reporting.signals): no second log of them.
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+# Logins and failures are in the audit trail already (audit.signals): no second log of them.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 # axes.W006 asks to lock by address too. A city finance office sits behind one NAT address, so
@@ -126,14 +129,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "reporting.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
-    {"NAME": "reporting.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
+    {"NAME": "accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
 ]
 # 等保 level 3 (credentials changed periodically): after this many days every page leads to the
 # password page until the password is changed. 0 turns it off. ASVS 6.2.10 advises against it.
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 # ASVS 4.0.3 3.3.2 (L2): sessions end after 12 hours at the latest, counted from the login
-# (ccfi_portal.middleware.SessionLifetimeMiddleware), not from the session's last save.
+# (accounts.middleware.SessionLifetimeMiddleware), not from the session's last save.
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_ABSOLUTE_AGE = env.int("SESSION_ABSOLUTE_AGE", default=SESSION_COOKIE_AGE)
 SESSION_COOKIE_HTTPONLY = True

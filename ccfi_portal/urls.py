@@ -3,22 +3,23 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import views as account_views
 from reporting import views as reporting_views
 
 urlpatterns = [
     path("", reporting_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", reporting_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("accounts/second-factor/", reporting_views.second_factor, name="second_factor"),
+    path("accounts/second-factor/", account_views.second_factor, name="second_factor"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reporting.urls")),
     path("", include("indices.urls")),
     path("", include("indices.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("reporting.api.urls")),
-    path("api/v1/", include("indices.api.urls")),
+    path("api/v1/", include("methodology.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 

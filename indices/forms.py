@@ -2,7 +2,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from indices.models import IndexRun, MethodologyVersion, RunState
+from indices.models import IndexRun, RunState
+from methodology.models import MethodologyVersion
 
 
 class RunChoiceField(forms.ModelChoiceField):

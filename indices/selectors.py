@@ -1,5 +1,4 @@
 """Selectors of the indices app: functions that read."""
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -11,112 +10,17 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from indices.engine import spec as methodology_spec_module
+from accounts.models import City
+from accounts.permissions import may_see_provisional
 from indices.engine.compute import compute
 from indices.engine.errors import EngineError
 from indices.engine.results import EngineResult
-from indices.engine.spec import (
-    Bounds,
-    ContextVariableSpec,
-    IndicatorSpec,
-    ItemDiff,
-    MethodologySpec,
-    NodeSpec,
-    RuleSpec,
-)
+from indices.engine.spec import MethodologySpec, NodeSpec
 from indices.engine.tree import declared_weights, effective_weights, plan_tree, sibling_shares
-from indices.models import (
-    IndexRun,
-    Indicator,
-    IndicatorKind,
-    MethodologyNode,
-    MethodologyState,
-    MethodologyVersion,
-    RunState,
-    Score,
-    ValidationRule,
-)
-from reporting.models import City, ReportingPeriod, ReturnState, ReturnValue
-
-_PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
-
-
-def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
-    """The version as plain data. A published (or retired) version is frozen, so it is read once per
-    process; a draft is read every time, as it may have changed since."""
-    if version.is_draft or version.published_at is None:
-        return methodology_spec_fresh(version=version)
-    key = (version.pk, version.published_at)
-    if key not in _PUBLISHED_SPECS:
-        _PUBLISHED_SPECS[key] = methodology_spec_fresh(version=version)
-    return _PUBLISHED_SPECS[key]
-
-
-def methodology_spec_fresh(*, version: MethodologyVersion) -> MethodologySpec:
-    """The version as plain data, read from the database in three queries, never from the cache."""
-    nodes = list(MethodologyNode.objects.filter(version=version).order_by("position", "code"))
-    indicators = list(Indicator.objects.filter(version=version).order_by("position", "code"))
-    child_nodes: dict[int | None, list[MethodologyNode]] = defaultdict(list)
-    for node in nodes:
-        child_nodes[node.parent_id].append(node)
-    child_indicators: dict[int | None, list[Indicator]] = defaultdict(list)
-    for indicator in indicators:
-        if indicator.kind == IndicatorKind.SCORED:
-            child_indicators[indicator.parent_id].append(indicator)
-
-    def build(node: MethodologyNode) -> NodeSpec:
-        children = [(child.position, 0, build(child)) for child in child_nodes[node.pk]]
-        children += [(leaf.position, 1, _indicator_spec(leaf)) for leaf in child_indicators[node.pk]]
-        children.sort(key=lambda entry: (entry[0], entry[1], entry[2].code))
-        return NodeSpec(
-            code=node.code, name_zh=node.name_zh, name_en=node.name_en, weight=node.weight,
-            aggregation=node.aggregation, children=tuple(child for _, _, child in children),
-        )
-
-    roots = child_nodes[None]
-    return MethodologySpec(
-        code=version.code,
-        version=version.version,
-        title_zh=version.title_zh,
-        title_en=version.title_en,
-        notes=version.notes,
-        root=build(roots[0]) if roots else NodeSpec(code="", name_zh="", name_en=""),
-        context_variables=tuple(
-            ContextVariableSpec(**_variable_fields(indicator))
-            for indicator in indicators if indicator.kind == IndicatorKind.CONTEXT
-        ),
-        rules=tuple(
-            RuleSpec(code=rule.code, name_zh=rule.name_zh, name_en=rule.name_en, target=rule.target,
-                     expression=rule.expression, tolerance_kind=rule.tolerance_kind, tolerance=rule.tolerance,
-                     severity=rule.severity)
-            for rule in ValidationRule.objects.filter(version=version).order_by("position", "code")
-        ),
-        checks=methodology_spec_module.checks_from_document(version.check_severities or {}),
-        engine=methodology_spec_module.engine_from_document(version.engine_settings or {}),
-    )
-
-
-def _variable_fields(indicator: Indicator) -> dict:
-    return dict(
-        code=indicator.code, name_zh=indicator.name_zh, name_en=indicator.name_en,
-        unit_zh=indicator.unit_zh, unit_en=indicator.unit_en, decimals=indicator.decimals,
-        definition_zh=indicator.definition_zh, definition_en=indicator.definition_en,
-        bounds=Bounds(
-            hard_min=indicator.hard_min, hard_max=indicator.hard_max, soft_min=indicator.soft_min,
-            soft_max=indicator.soft_max, yoy_tolerance_pct=indicator.yoy_tolerance_pct,
-        ),
-    )
-
-
-def _indicator_spec(indicator: Indicator) -> IndicatorSpec:
-    return IndicatorSpec(
-        **_variable_fields(indicator),
-        weight=indicator.weight,
-        direction=indicator.direction,
-        normalisation=indicator.normalisation,
-        normalisation_params=dict(indicator.normalisation_params or {}),
-        log_transform=indicator.log_transform,
-    )
+from indices.models import IndexRun, RunState, Score
+from methodology.models import MethodologyState, MethodologyVersion
+from methodology.selectors import methodology_spec
+from reporting.models import ReportingPeriod, ReturnState, ReturnValue
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,41 +99,10 @@ def _matrix(values: dict[str, dict], units: tuple[str, ...], codes: tuple[str, .
     return matrix
 
 
-def methodology_document(*, version: MethodologyVersion) -> str:
-    """The version's canonical JSON document."""
-    return methodology_spec_module.dumps(methodology_spec(version=version))
-
-
-def methodology_diff(*, old: MethodologyVersion, new: MethodologyVersion) -> list[ItemDiff]:
-    return methodology_spec_module.diff(methodology_spec(version=old), methodology_spec(version=new))
-
-
-def methodology_next_free_label(*, code: str, version: str) -> str:
-    """The label a clone of ``version`` gets by default: 2025.1 → 2025.2 (or the next free one)."""
-    taken = set(MethodologyVersion.objects.filter(code=code).values_list("version", flat=True))
-    match = re.fullmatch(r"(.*?)(\d+)", version)
-    stem, number = (match.group(1), int(match.group(2))) if match else (f"{version}.", 0)
-    number += 1
-    while f"{stem}{number}" in taken:
-        number += 1
-    return f"{stem}{number}"
-
-
 # Reader pages: which runs a user may see, rankings, drill-downs, city profiles and the methodology
 # for readers. Plain data out (dataclasses with both languages' names), so that the HTML pages and
-# the PDF white paper read the same numbers. Visibility: everyone sees published runs; reviewers,
-# methodologists and staff also see the latest succeeded unpublished run, labelled provisional.
-
-def user_sees_provisional(user) -> bool:
-    """Whether ``user`` may see runs that are not published: the secretariat (reviewers, methodologists,
-    staff), by the same role checks as the reporting workflow."""
-    # Imported here: reporting.selectors imports this module.
-    from reporting.selectors import user_is_methodologist, user_is_reviewer
-
-    if user is None or not user.is_authenticated:
-        return False
-    return bool(user.is_staff or user_is_reviewer(user) or user_is_methodologist(user))
-
+# the PDF white paper read the same numbers. Visibility: everyone sees published runs; the secretariat
+# (accounts.permissions.may_see_provisional) also sees the latest unpublished run, labelled provisional.
 
 def run_published(*, period) -> IndexRun | None:
     """The period's published run, or None."""
@@ -258,7 +131,7 @@ def runs_for_reader(*, period, user=None,
     switch to (the provisional run beside the published one and back; None for everyone else), read
     once for both so that a reader page does not fetch them again."""
     published = run_published(period=period)
-    if not user_sees_provisional(user):
+    if not may_see_provisional(user):
         return published, None
     latest = run_latest_provisional(period=period)
     run = (latest or published) if provisional or published is None else published
@@ -290,7 +163,7 @@ class ReaderPeriod:
 
 def ranking_periods(*, user=None) -> list[ReaderPeriod]:
     """Periods with a run ``user`` may see, newest data year first."""
-    privileged = user_sees_provisional(user)
+    privileged = may_see_provisional(user)
     runs = (IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period").defer("inputs", "diagnostics")
             .order_by("-created_at", "-id"))
     if not privileged:
@@ -462,7 +335,7 @@ def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderT
 def methodology_versions_for_reader(*, user=None) -> QuerySet[MethodologyVersion]:
     """Versions a reader may open: published and retired ones; drafts too for those who see provisional runs."""
     versions = MethodologyVersion.objects.order_by("code", "-published_at", "-created_at")
-    if not user_sees_provisional(user):
+    if not may_see_provisional(user):
         versions = versions.exclude(state=MethodologyState.DRAFT)
     return versions
 

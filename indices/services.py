@@ -1,180 +1,29 @@
 """Services of the indices app: functions that change state, each in one transaction."""
-import dataclasses
 import datetime
 import math
 import time
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from indices.engine import spec as methodology_spec_module
+from accounts.models import City
+from accounts.permissions import may_publish_run, may_recompute_index
+from audit.services import audit_record
 from indices.engine.compute import ENGINE_VERSION, compute, input_hash
 from indices.engine.errors import EngineError
-from indices.engine.spec import MethodologySpec, NodeSpec
-from indices.models import (
-    IndexRun,
-    Indicator,
-    IndicatorKind,
-    MethodologyFrozenError,
-    MethodologyNode,
-    MethodologyState,
-    MethodologyVersion,
-    RunState,
-    Score,
-    ValidationRule,
-    render_problem,
-)
+from indices.engine.spec import MethodologySpec
+from indices.models import IndexRun, RunState, Score
 from indices.reports.services import reports_enqueue_for_run
-from indices.selectors import (
-    IndexInputs,
-    index_inputs,
-    methodology_spec,
-    methodology_spec_fresh,
-    user_sees_provisional,
+from indices.selectors import IndexInputs, index_inputs
+from methodology.models import (
+    MethodologyVersion,
 )
-from reporting.models import City
-from reporting.selectors import user_is_methodologist
-from reporting.services import audit_record
-
-VERSION_EXISTS_MESSAGE = gettext_noop("Methodology %(code)s %(version)s already exists.")
-NOT_PUBLISHABLE_MESSAGE = gettext_noop("Methodology %(code)s %(version)s cannot be published:")
-NOT_PUBLISHED_MESSAGE = gettext_noop(
-    "Only a published methodology can be retired; %(code)s %(version)s is %(state)s."
-)
-
-
-def _spec_to_rows(*, spec: MethodologySpec, version: MethodologyVersion) -> None:
-    def add(item, parent: MethodologyNode | None, position: int) -> None:
-        names = dict(version=version, code=item.code, name_zh=item.name_zh, name_en=item.name_en, position=position)
-        if isinstance(item, NodeSpec):
-            node = MethodologyNode.objects.create(
-                **names, parent=parent, weight=item.weight, aggregation=item.aggregation
-            )
-            for index, child in enumerate(item.children, start=1):
-                add(child, node, index)
-        else:
-            Indicator.objects.create(
-                **names, **_variable_values(item), kind=IndicatorKind.SCORED, parent=parent,
-                weight=item.weight, direction=item.direction, normalisation=item.normalisation,
-                normalisation_params=dict(item.normalisation_params), log_transform=item.log_transform,
-            )
-
-    add(spec.root, None, 1)
-    for index, rule in enumerate(spec.rules, start=1):
-        ValidationRule.objects.create(
-            version=version, code=rule.code, name_zh=rule.name_zh, name_en=rule.name_en, position=index,
-            target=rule.target, expression=rule.expression, tolerance_kind=rule.tolerance_kind,
-            tolerance=rule.tolerance, severity=rule.severity,
-        )
-    for index, variable in enumerate(spec.context_variables, start=1):
-        Indicator.objects.create(
-            version=version, code=variable.code, name_zh=variable.name_zh, name_en=variable.name_en,
-            position=index, kind=IndicatorKind.CONTEXT, **_variable_values(variable),
-        )
-
-
-def _variable_values(variable) -> dict:
-    return dict(
-        unit_zh=variable.unit_zh, unit_en=variable.unit_en, decimals=variable.decimals,
-        definition_zh=variable.definition_zh, definition_en=variable.definition_en,
-        **dataclasses.asdict(variable.bounds),
-    )
-
-
-def methodology_create_from_spec(
-    *, spec: MethodologySpec, actor, cloned_from: MethodologyVersion | None = None
-) -> MethodologyVersion:
-    """A new draft version holding ``spec``; refuses a code and version label already taken."""
-    with transaction.atomic():
-        try:
-            # A savepoint: the unique constraint decides, even when two requests race for one label.
-            with transaction.atomic():
-                version = MethodologyVersion.objects.create(
-                    code=spec.code, version=spec.version, title_zh=spec.title_zh, title_en=spec.title_en,
-                    notes=spec.notes, cloned_from=cloned_from,
-                    engine_settings=methodology_spec_module.engine_document(spec.engine),
-                    check_severities=dataclasses.asdict(spec.checks),
-                )
-        except IntegrityError:
-            raise ValidationError(_(VERSION_EXISTS_MESSAGE), code="exists",
-                                  params={"code": spec.code, "version": spec.version}) from None
-        _spec_to_rows(spec=spec, version=version)
-        audit_record(
-            actor=actor, event_type="methodology.clone" if cloned_from else "methodology.create", obj=version,
-            details={"cloned_from": str(cloned_from)} if cloned_from else {},
-        )
-    return version
-
-
-def methodology_import(*, text: str, actor, version_label: str | None = None) -> MethodologyVersion:
-    """A new draft from a JSON document; an invalid document raises DocumentError and changes nothing."""
-    spec = methodology_spec_module.loads(text)
-    if version_label:
-        spec = dataclasses.replace(spec, version=version_label)
-    return methodology_create_from_spec(spec=spec, actor=actor)
-
-
-def methodology_clone(*, version: MethodologyVersion, actor, new_version: str) -> MethodologyVersion:
-    """A deep copy of ``version`` (any state) as a new draft."""
-    spec = dataclasses.replace(methodology_spec(version=version), version=new_version)
-    return methodology_create_from_spec(spec=spec, actor=actor, cloned_from=version)
-
-
-def methodology_publish_problems(*, version: MethodologyVersion) -> list[str]:
-    """What stops the version from being published, in the active language; empty when it may be."""
-    spec = methodology_spec(version=version)
-    roots = MethodologyNode.objects.filter(version=version, parent__isnull=True).count()
-    problems = [render_problem(problem) for problem in methodology_spec_module.publish_problems(spec)]
-    if roots != 1:
-        problems.insert(0, _("the tree must have exactly one root node, it has %(count)s") % {"count": roots})
-    reachable = {item.code for _path, _parent, item in spec.walk()}
-    stored = set(MethodologyNode.objects.filter(version=version).values_list("code", flat=True)) | set(
-        Indicator.objects.filter(version=version, kind=IndicatorKind.SCORED).values_list("code", flat=True))
-    if stored - reachable:
-        problems.append(_("not reachable from the root of the tree: %(codes)s")
-                        % {"codes": ", ".join(sorted(stored - reachable))})
-    return problems
-
-
-@transaction.atomic
-def methodology_publish(*, version: MethodologyVersion, actor) -> MethodologyVersion:
-    """Validate, then freeze: a published version is never edited again."""
-    # Lock the row so that two methodologists publishing at once cannot both pass the check.
-    version = MethodologyVersion.objects.select_for_update().get(pk=version.pk)
-    if not version.is_draft:
-        raise MethodologyFrozenError(version)
-    problems = methodology_publish_problems(version=version)
-    if problems:
-        raise ValidationError(
-            [_(NOT_PUBLISHABLE_MESSAGE) % {"code": version.code, "version": version.version}, *problems],
-            code="not_publishable",
-        )
-    version.state = MethodologyState.PUBLISHED
-    version.published_at = timezone.now()
-    version.published_by = actor if actor is not None and actor.is_authenticated else None
-    version.save(update_fields=["state", "published_at", "published_by"])
-    audit_record(actor=actor, event_type="methodology.publish", obj=version)
-    return version
-
-
-@transaction.atomic
-def methodology_retire(*, version: MethodologyVersion, actor) -> MethodologyVersion:
-    version = MethodologyVersion.objects.select_for_update().get(pk=version.pk)
-    if version.state != MethodologyState.PUBLISHED:
-        raise ValidationError(_(NOT_PUBLISHED_MESSAGE), code="not_published", params={
-            "code": version.code, "version": version.version, "state": version.get_state_display()})
-    version.state = MethodologyState.RETIRED
-    version.save(update_fields=["state"])
-    audit_record(actor=actor, event_type="methodology.retire", obj=version)
-    return version
-
-
-
+from methodology.selectors import methodology_spec_fresh
 
 # Index runs.
 
@@ -298,7 +147,7 @@ def index_recompute_request(*, period, actor, ip_address: str | None = None) -> 
     an approval: nothing the task reads changes here."""
     from indices.tasks import recompute_index_task  # indices.tasks imports this module
 
-    if not user_sees_provisional(actor):
+    if not may_recompute_index(actor):
         raise PermissionDenied(_(NOT_SECRETARIAT_MESSAGE))
     audit_record(actor=actor, event_type="index_run.recompute_request", obj=period, ip_address=ip_address)
     recompute_index_task.delay(period.pk)
@@ -307,7 +156,7 @@ def index_recompute_request(*, period, actor, ip_address: str | None = None) -> 
 @transaction.atomic
 def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) -> IndexRun:
     """Make a finished run of every city the period's public result, replacing any run published before."""
-    if not user_is_methodologist(actor):
+    if not may_publish_run(actor):
         raise PermissionDenied(_(NOT_METHODOLOGIST_MESSAGE))
     # Lock the period's runs: two methodologists publishing at once cannot both replace the old one.
     runs = IndexRun.objects.select_for_update().filter(period_id=run.period_id)

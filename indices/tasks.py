@@ -3,8 +3,9 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
-from indices.models import MethodologyVersion
-from indices.services import index_run_compute, methodology_publish_problems
+from indices.services import index_run_compute
+from methodology.models import MethodologyVersion
+from methodology.services import methodology_publish_problems
 from reporting.models import ReportingPeriod
 
 

@@ -11,15 +11,24 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.models import City
+from accounts.permissions import (
+    may_publish_run,
+    may_rebuild_reports,
+    may_recompute_index,
+    may_review,
+    may_see_provisional,
+    may_try_methodology,
+)
+from audit.services import client_ip
 from ccfi_portal.i18n import pick
 from indices import selectors, services
 from indices.forms import WhatIfForm
 from indices.models import IndexRun
 from indices.reports.selectors import run_report_builds, user_may_see_city_report
 from indices.reports.services import reports_rebuild
-from reporting.models import City, ReportingPeriod
-from reporting.selectors import user_is_methodologist
-from reporting.services import client_ip
+from reporting.models import ReportingPeriod
+from reporting.selectors import returns_visible_to
 
 
 def _wants_provisional(request) -> bool:
@@ -174,26 +183,22 @@ def methodology_detail(request, code: str, version: str):
 
 # The secretariat's pages: every run of a period (recompute, publish) and the what-if of a methodology.
 
-def _require_secretariat(request) -> None:
-    """The same test as for provisional runs, so staff reach every secretariat page alike."""
-    if not selectors.user_sees_provisional(request.user):
-        raise PermissionDenied
-
-
 @login_required
 def run_list(request):
     """Every period's runs, newest first: state, completeness, timings; publish and recompute."""
-    _require_secretariat(request)
+    if not may_see_provisional(request.user):
+        raise PermissionDenied
     return render(request, "indices/run_list.html", {
         "periods": selectors.runs_by_period(),
-        "may_publish": user_is_methodologist(request.user),
+        "may_publish": may_publish_run(request.user),
     })
 
 
 @login_required
 @require_POST
 def run_recompute(request, year: int):
-    _require_secretariat(request)
+    if not may_recompute_index(request.user):
+        raise PermissionDenied
     period = get_object_or_404(ReportingPeriod, data_year=year)
     services.index_recompute_request(period=period, actor=request.user, ip_address=client_ip(request))
     messages.info(request, _("The index of %(year)s is being recomputed; the run appears below when it is done.")
@@ -204,7 +209,7 @@ def run_recompute(request, year: int):
 @login_required
 @require_POST
 def run_publish(request, pk: int):
-    if not user_is_methodologist(request.user):
+    if not may_publish_run(request.user):
         raise PermissionDenied
     run = get_object_or_404(IndexRun, pk=pk)
     try:
@@ -220,7 +225,7 @@ def run_publish(request, pk: int):
 @login_required
 def whatif(request):
     """A draft (or any other) methodology version computed on a published run's data, beside the run."""
-    if not user_is_methodologist(request.user):
+    if not may_try_methodology(request.user):
         raise PermissionDenied
     form = WhatIfForm(request.GET or None)
     comparison = None
@@ -230,24 +235,38 @@ def whatif(request):
     return render(request, "indices/whatif.html", {"form": form, "whatif": comparison})
 
 
+@login_required
+def return_impact(request, pk: int):
+    """What approving a submitted return would do to the ranking: a fragment of the review page, loaded
+    after it (htmx) because it runs the engine twice."""
+    indicator_return = get_object_or_404(returns_visible_to(user=request.user).select_related("period__methodology"),
+                                         pk=pk)  # another city's return: 404 before anything else
+    if not may_review(request.user):
+        raise PermissionDenied
+    return render(request, "indices/_impact.html", {
+        "impact": selectors.return_impact_preview(indicator_return=indicator_return),
+        "indicator_return": indicator_return,
+    })
+
+
 def run_detail(request, pk: int):
     """How a run was computed and what its statistical audit found: public for a published run, for the
     secretariat otherwise."""
     run = get_object_or_404(IndexRun.objects.select_related("period", "methodology", "published_by"), pk=pk)
-    if run.published_at is None and not selectors.user_sees_provisional(request.user):
+    secretariat = may_see_provisional(request.user)
+    if run.published_at is None and not secretariat:
         raise Http404
-    secretariat = selectors.user_sees_provisional(request.user)
     return render(request, "indices/run_detail.html", {
         "explanation": selectors.run_explanation(run=run),
         "report_builds": run_report_builds(run=run) if secretariat and run.published_at else None,
-        "may_rebuild_reports": user_is_methodologist(request.user),
+        "may_rebuild_reports": may_rebuild_reports(request.user),
     })
 
 
 @login_required
 @require_POST
 def run_reports_rebuild(request, pk: int):
-    if not user_is_methodologist(request.user):
+    if not may_rebuild_reports(request.user):
         raise PermissionDenied
     run = get_object_or_404(IndexRun.objects.select_related("period"), pk=pk)
     try:

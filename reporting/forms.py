@@ -3,7 +3,8 @@ because its fields are the version's indicators; these are the small fixed forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reporting.models import City, ReportingPeriod, ReturnState
+from accounts.models import City
+from reporting.models import ReportingPeriod, ReturnState
 
 
 class AmendmentForm(forms.Form):
@@ -38,11 +39,3 @@ class QueueFilterForm(forms.Form):
                                        *[(value, label) for value, label in ReturnState.choices
                                          if value != ReturnState.SUBMITTED]])
     city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), required=False)
-
-
-class SecondFactorForm(forms.Form):
-    token = forms.CharField(
-        label=_("Code from your authenticator app"), max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
-                                      "size": 8}),
-    )

@@ -1,67 +1,15 @@
-"""Cities, the people who file for them, reporting periods, returns and the audit trail."""
+"""Reporting periods, the returns cities file in them, their values, flags, comments, evidence and imports."""
 import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-
-class Role(models.TextChoices):
-    """Roles are Django groups of these names; reporting.roles keeps their permissions."""
-
-    FILER = "filer", _("Filer (city finance office)")
-    REVIEWER = "reviewer", _("Reviewer")
-    METHODOLOGIST = "methodologist", _("Methodologist")
-    SECURITY_ADMIN = "security_admin", _("Security administrator")
-    AUDIT_ADMIN = "audit_admin", _("Audit administrator")
-
-
-class City(models.Model):
-    code = models.CharField(
-        _("administrative division code"), max_length=6, unique=True, help_text=_("GB/T 2260, e.g. 500000.")
-    )
-    name_zh = models.CharField(_("name (Chinese)"), max_length=50, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=80, unique=True)
-    province_zh = models.CharField(_("province (Chinese)"), max_length=50)
-    province_en = models.CharField(_("province (English)"), max_length=80)
-
-    class Meta:
-        verbose_name = _("city")
-        verbose_name_plural = _("cities")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.name_zh} {self.name_en}"
-
-    def clean(self):
-        if not (self.code.isdigit() and len(self.code) == 6):
-            raise ValidationError({"code": _("An administrative division code has six digits.")})
-
-
-class User(AbstractUser):
-    """A portal account. A filer belongs to the one city it files for."""
-
-    city = models.ForeignKey(
-        City, verbose_name=_("city"), null=True, blank=True, on_delete=models.PROTECT, related_name="users",
-        help_text=_("The city this person files for; empty for secretariat staff."),
-    )
-
-    class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
-
-    @cached_property
-    def role_names(self) -> frozenset[str]:
-        """The user's role groups, read once per user object (a request's menus ask several times)."""
-        return frozenset(self.groups.values_list("name", flat=True))
-
-    def has_role(self, role: Role) -> bool:
-        return role in self.role_names
+from accounts.models import City
+from audit.models import AppendOnlyModel
+from methodology.models import Severity
 
 
 class PeriodState(models.TextChoices):
@@ -82,7 +30,7 @@ class ReportingPeriod(models.Model):
     )
     state = models.CharField(_("state"), max_length=10, choices=PeriodState.choices, default=PeriodState.OPEN)
     methodology = models.ForeignKey(
-        "indices.MethodologyVersion", verbose_name=_("methodology version"), on_delete=models.PROTECT,
+        "methodology.MethodologyVersion", verbose_name=_("methodology version"), on_delete=models.PROTECT,
         related_name="periods",
     )
 
@@ -198,7 +146,7 @@ class ReturnValue(models.Model):
         IndicatorReturn, verbose_name=_("return"), on_delete=models.CASCADE, related_name="values"
     )
     indicator = models.ForeignKey(
-        "indices.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="values"
+        "methodology.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="values"
     )
     value = models.DecimalField(_("value"), max_digits=24, decimal_places=8, null=True, blank=True)
     observation_status = models.CharField(
@@ -217,27 +165,6 @@ class ReturnValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} = {self.value}"
-
-
-class AppendOnlyModel(models.Model):
-    """Rows written once by the application and never changed or deleted."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("Audit records cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Audit records cannot be deleted."))
-
-
-class Severity(models.TextChoices):
-    ERROR = "error", _("Error")
-    WARNING = "warning", _("Warning")
-    INFO = "info", _("Information")
 
 
 class ExplanationDecision(models.TextChoices):
@@ -301,7 +228,7 @@ class ReviewComment(models.Model):
         IndicatorReturn, verbose_name=_("return"), on_delete=models.CASCADE, related_name="comments"
     )
     indicator = models.ForeignKey(
-        "indices.Indicator", verbose_name=_("indicator"), null=True, blank=True, on_delete=models.PROTECT,
+        "methodology.Indicator", verbose_name=_("indicator"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", help_text=_("Empty for a comment on the whole return."),
     )
     reason_code = models.CharField(_("reason"), max_length=30, choices=ReasonCode.choices)
@@ -357,7 +284,7 @@ class ValueChange(AppendOnlyModel):
     indicator_return = models.ForeignKey(
         IndicatorReturn, verbose_name=_("return"), on_delete=models.PROTECT, related_name="value_changes"
     )
-    indicator = models.ForeignKey("indices.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT,
+    indicator = models.ForeignKey("methodology.Indicator", verbose_name=_("indicator"), on_delete=models.PROTECT,
                                   related_name="+")
     field = models.CharField(_("field"), max_length=30)
     old = models.TextField(_("old"), blank=True)
@@ -399,7 +326,7 @@ class EvidenceFile(models.Model):
         IndicatorReturn, verbose_name=_("return"), on_delete=models.PROTECT, related_name="evidence"
     )
     indicator = models.ForeignKey(
-        "indices.Indicator", verbose_name=_("indicator"), null=True, blank=True, on_delete=models.PROTECT,
+        "methodology.Indicator", verbose_name=_("indicator"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", help_text=_("Empty for evidence about the whole return."),
     )
     file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
@@ -465,47 +392,3 @@ class ImportReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_state_display()})"
-
-
-class PasswordRecord(models.Model):
-    """A password a user has had (its hash only): the rule against reusing recent passwords and the
-    password's age come from here (reporting.passwords). Kept out of the admin."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-                             related_name="password_records")
-    password = models.CharField(_("password hash"), max_length=128)
-    created_at = models.DateTimeField(_("set at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("password record")
-        verbose_name_plural = _("password records")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="password_record_user_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
-
-
-class AuditEvent(AppendOnlyModel):
-    """An append-only record of who did what, when, from where, and whether it worked."""
-
-    occurred_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-    event_type = models.CharField(_("event type"), max_length=60, db_index=True)
-    success = models.BooleanField(_("success"), default=True)
-    object_type = models.CharField(_("object type"), max_length=60, blank=True)
-    object_id = models.CharField(_("object id"), max_length=40, blank=True)
-    object_repr = models.CharField(_("object"), max_length=200, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    details = models.JSONField(_("details"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-        ordering = ["-occurred_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"

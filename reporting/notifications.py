@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_noop as N_
 
-from reporting.models import City, IndicatorReturn, ReportingPeriod, Role, User
+from accounts.models import City, Role, User
+from reporting.models import IndicatorReturn, ReportingPeriod
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,9 @@ from django.utils.translation import gettext_noop as N_
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
+from accounts.models import City
 from ccfi_portal.i18n import pick
-from reporting.models import City, IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
+from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
 from reporting.services import ImportPlan, ValueEntry
 from reporting.uploads import CSV, XLSX, limit
 

@@ -8,20 +8,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import City, Role
+from accounts.permissions import may_see_all_returns, user_is_reviewer
+from audit.models import AuditEvent
 from indices.engine.spec import MethodologySpec, NodeSpec
-from indices.models import Indicator
-from indices.selectors import methodology_spec
+from methodology.models import Indicator
+from methodology.selectors import methodology_spec
 from reporting.models import (
     EDITABLE_STATES,
     OPEN_STATES,
-    AuditEvent,
-    City,
     EvidenceFile,
     ImportReport,
     IndicatorReturn,
@@ -32,7 +31,6 @@ from reporting.models import (
     ReturnState,
     ReturnValue,
     ReviewComment,
-    Role,
     ValueChange,
     ValueFlag,
 )
@@ -50,66 +48,6 @@ def city_list() -> QuerySet[City]:
     return City.objects.all()
 
 
-# Who may do what.
-
-def user_is_reviewer(user) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.REVIEWER)))
-
-
-def user_is_methodologist(user) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.METHODOLOGIST)))
-
-
-def user_is_filer(user) -> bool:
-    return bool(user.is_authenticated and user.city_id and user.has_role(Role.FILER))
-
-
-ADMINISTRATOR_ROLES = (Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
-
-
-def user_may_manage_account(actor, account) -> bool:
-    """Separation of duties (等保 三权分立): a security administrator manages the accounts of filers,
-    reviewers and methodologists; only the system administrator (a superuser) manages administrators'
-    accounts, the security administrator's own included, so no administrator widens their own rights
-    or takes over the audit administrator's account."""
-    if actor.is_superuser:
-        return True
-    if account.is_superuser:
-        return False
-    return not any(account.has_role(role) for role in ADMINISTRATOR_ROLES)
-
-
-SECOND_FACTOR_ROLES = (Role.REVIEWER, Role.METHODOLOGIST, *ADMINISTRATOR_ROLES)
-
-
-def user_needs_second_factor(user) -> bool:
-    """The system administrator and the roles that approve, publish, manage accounts or read the audit
-    trail log in with a second factor (TOTP) when ``settings.OTP_REQUIRED``; filers with their password."""
-    if not (settings.OTP_REQUIRED and user.is_authenticated):
-        return False
-    return user.is_superuser or any(user.has_role(role) for role in SECOND_FACTOR_ROLES)
-
-
-def user_password_expires_at(user) -> datetime.datetime | None:
-    """When the user's password passes ``settings.PASSWORD_MAX_AGE_DAYS``, counted from its last change
-    (reporting.passwords records each) or, for an account never given a new one, from its creation."""
-    if not (settings.PASSWORD_MAX_AGE_DAYS and user.is_authenticated):
-        return None
-    last_change = user.password_records.values_list("created_at", flat=True).first() or user.date_joined
-    return last_change + datetime.timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
-
-
-def user_password_expired(user) -> bool:
-    expires_at = user_password_expires_at(user)
-    return expires_at is not None and timezone.now() > expires_at
-
-
-def roles_assignable_by(actor) -> QuerySet[Group]:
-    """The role groups ``actor`` may hand out: the administrator roles only by the system administrator."""
-    groups = Group.objects.order_by("name")
-    return groups if actor.is_superuser else groups.exclude(name__in=ADMINISTRATOR_ROLES)
-
-
 def user_may_edit_values(user, indicator_return: IndicatorReturn) -> bool:
     """Only the city's own filers enter values; reviewers never do. A superuser (the system
     administrator) may load values for any city, e.g. a migration of historical returns by import."""
@@ -125,7 +63,7 @@ def returns_visible_to(*, user) -> QuerySet[IndicatorReturn]:
     returns = IndicatorReturn.objects.select_related("city", "period")
     if not user.is_authenticated:
         return returns.none()
-    if user.is_superuser or user.has_perm("reporting.view_indicatorreturn"):
+    if may_see_all_returns(user):
         return returns
     if user.city_id:
         return returns.filter(city_id=user.city_id)
@@ -136,7 +74,7 @@ def imports_visible_to(*, user) -> QuerySet[ImportReport]:
     reports = ImportReport.objects.select_related("period", "city", "actor")
     if not user.is_authenticated:
         return reports.none()
-    if user.is_superuser or user.has_perm("reporting.view_indicatorreturn"):
+    if may_see_all_returns(user):
         return reports
     if user.city_id:
         return reports.filter(city_id=user.city_id)

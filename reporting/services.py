@@ -15,16 +15,17 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import City
+from accounts.permissions import user_is_reviewer
+from audit.services import audit_record
 from indices.engine.spec import MethodologySpec
 from reporting.models import (
     EDITABLE_STATES,
     OPEN_STATES,
-    AuditEvent,
     Channel,
-    City,
     EvidenceFile,
     ExplanationDecision,
     ImportReport,
@@ -48,6 +49,7 @@ from reporting.selectors import (  # who may change a return: one rule for servi
     return_edit_refusal,
     return_filing_refusal,
 )
+from reporting.signals import period_values_approved
 
 # Messages people see when a step is refused; tests assert on them. Those of the filing window are in selectors.
 REVIEWERS_ONLY = _("Only reviewers can do this.")
@@ -80,36 +82,6 @@ class EditConflict(Exception):
         super().__init__(f"the return is at version {current_version}")
 
 
-def client_ip(request) -> str | None:
-    """The address a request came from, for the audit trail (set REMOTE_ADDR behind a proxy)."""
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
-def audit_record(
-    *,
-    actor,
-    event_type: str,
-    obj: models.Model | None = None,
-    success: bool = True,
-    details: dict | None = None,
-    ip_address: str | None = None,
-) -> AuditEvent:
-    """Append one audit event; call it inside the transaction of the change it records."""
-    # The stored text must not depend on the language of whoever caused the event.
-    with translation.override(None):
-        object_repr = str(obj)[:200] if obj is not None else ""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        event_type=event_type,
-        success=success,
-        object_type=obj._meta.label if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=object_repr,
-        ip_address=ip_address,
-        details=details or {},
-    )
-
-
 # Checks shared by the steps.
 
 def _lock(indicator_return: IndicatorReturn) -> IndicatorReturn:
@@ -120,8 +92,6 @@ def _lock(indicator_return: IndicatorReturn) -> IndicatorReturn:
 
 
 def _require_reviewer(actor) -> None:
-    from reporting.selectors import user_is_reviewer
-
     if not user_is_reviewer(actor):
         raise PermissionDenied(REVIEWERS_ONLY)
 
@@ -630,10 +600,10 @@ def _approve_locked(indicator_return: IndicatorReturn, actor, ip_address, *, bul
     return indicator_return
 
 
-def _enqueue_recompute(period_id: int) -> None:
-    from indices.tasks import recompute_index_task
-
-    transaction.on_commit(lambda: recompute_index_task.delay(period_id))
+def _announce_approval(period_id: int) -> None:
+    """Tell whoever depends on approved values (the index) inside this transaction; reporting does not
+    know what reacts (reporting.signals)."""
+    period_values_approved.send(sender=ReportingPeriod, period_id=period_id)
 
 
 @transaction.atomic(durable=True)
@@ -641,7 +611,7 @@ def return_approve(*, indicator_return: IndicatorReturn, actor, ip_address: str 
     """Approve a submitted return; the index of its period is recomputed after the commit."""
     _require_reviewer(actor)
     indicator_return = _approve_locked(_lock(indicator_return), actor, ip_address)
-    _enqueue_recompute(indicator_return.period_id)
+    _announce_approval(indicator_return.period_id)
     return indicator_return
 
 
@@ -670,7 +640,7 @@ def returns_bulk_approve(*, returns: Iterable[IndicatorReturn], actor,
         except WorkflowError as error:
             outcome.skipped.append((locked, " ".join(error.messages)))
     for period_id in sorted({item.period_id for item in outcome.approved}):
-        _enqueue_recompute(period_id)
+        _announce_approval(period_id)
     return outcome
 
 

@@ -21,5 +21,4 @@ urlpatterns = [
     path("review/bulk-approve/", views.review_bulk_approve, name="review_bulk_approve"),
     path("review/board/", views.completeness_board, name="board"),
     path("review/<int:pk>/", views.review_detail, name="review_detail"),
-    path("review/<int:pk>/impact/", views.review_impact, name="review_impact"),
 ]

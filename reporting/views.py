@@ -3,35 +3,23 @@ look every return up among those the user may see, so that another city's return
 from __future__ import annotations
 
 from decimal import Decimal
-from http import HTTPStatus
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import user_is_filer, user_is_reviewer
+from audit.services import client_ip
 from ccfi_portal.i18n import pick
-from indices.selectors import return_impact_preview
 from reporting import selectors, services, validation
-from reporting.forms import (
-    AmendmentForm,
-    EvidenceForm,
-    ExtensionForm,
-    ImportUploadForm,
-    QueueFilterForm,
-    SecondFactorForm,
-)
+from reporting.forms import AmendmentForm, EvidenceForm, ExtensionForm, ImportUploadForm, QueueFilterForm
 from reporting.models import (
     ExplanationDecision,
     ImportState,
@@ -42,79 +30,8 @@ from reporting.models import (
     ReturnValue,
 )
 from reporting.resources import dataset_as_csv, dataset_as_xlsx, template_dataset
-from reporting.second_factor import (
-    enrolment_qr_svg,
-    enrolment_secret,
-    second_factor_device,
-    second_factor_enrolment,
-    second_factor_submit,
-)
-from reporting.selectors import (
-    city_list,
-    period_overview_list,
-    returns_visible_to,
-    user_is_filer,
-    user_is_reviewer,
-    user_may_edit_values,
-)
+from reporting.selectors import city_list, period_overview_list, returns_visible_to, user_may_edit_values
 from reporting.uploads import limit
-
-
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Every user changes their own password here (the old one first); other sessions of the account
-    end, and the change is audited."""
-
-    success_url = reverse_lazy("password_change_done")
-    extra_context = {"password_max_age_days": settings.PASSWORD_MAX_AGE_DAYS}
-
-    def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            services.audit_record(actor=self.request.user, event_type="auth.password_change", obj=self.request.user,
-                                  ip_address=services.client_ip(self.request))
-        return response
-
-
-@login_required
-def second_factor(request):
-    """The code of the authenticator app after the password; the first time, the app is set up here."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        next_url = reverse("home")
-    if not selectors.user_needs_second_factor(request.user) or request.user.is_verified():
-        return redirect(next_url)
-    device = second_factor_device(request.user)
-    enrolling = device is None
-    if enrolling:
-        device = second_factor_enrolment(request.user)
-    form = SecondFactorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        outcome = second_factor_submit(request=request, device=device, token=form.cleaned_data["token"])
-        if outcome.recovery_codes:
-            return render(request, "registration/recovery_codes.html", {"codes": outcome.recovery_codes,
-                                                                         "next": next_url})
-        if outcome.verified:
-            return redirect(next_url)
-        if outcome.wait_seconds:
-            form.add_error("token", _("Too many wrong codes: wait %(seconds)s seconds, then enter the code your app "
-                                      "shows.") % {"seconds": outcome.wait_seconds})
-        else:
-            form.add_error("token", _("This code is wrong or has been used already. Enter the code your app shows "
-                                      "now, or an unused recovery code."))
-    context = {"form": form, "enrolling": enrolling, "next": next_url}
-    if enrolling:
-        # segno draws the address as QR modules only: no text of the user reaches the markup.
-        context.update(qr_svg=mark_safe(enrolment_qr_svg(device)), secret=enrolment_secret(device))
-    return render(request, "registration/second_factor.html", context)
-
-
-def login_locked_out(request, original_response=None, credentials=None):
-    """What django-axes answers once a user name is locked: the same page whether the account exists or not."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "registration/locked_out.html",
-                  {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
-                  status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
 def home(request):
@@ -160,7 +77,7 @@ def return_start(request, period_id: int):
         raise Http404
     try:
         indicator_return = services.return_start(period=period, city=request.user.city, actor=request.user,
-                                                 ip_address=services.client_ip(request))
+                                                 ip_address=client_ip(request))
     except ValidationError as error:
         _workflow_error(request, error)
         return redirect("reporting:dashboard")
@@ -261,7 +178,7 @@ def return_detail(request, pk: int):
         try:
             outcome = services.return_values_save(indicator_return=indicator_return, actor=request.user,
                                                   entries=entries, expected_version=expected,
-                                                  ip_address=services.client_ip(request))
+                                                  ip_address=client_ip(request))
         except services.EditConflict as error:
             conflict = error
             posted = request.POST
@@ -278,7 +195,7 @@ def return_detail(request, pk: int):
             elif request.POST.get("action") == "submit":
                 try:
                     services.return_submit(indicator_return=indicator_return, actor=request.user,
-                                           ip_address=services.client_ip(request))
+                                           ip_address=client_ip(request))
                 except ValidationError as error:
                     _workflow_error(request, error)
                     return redirect("reporting:return_detail", pk)
@@ -346,7 +263,7 @@ def return_amend(request, pk: int):
     try:
         amendment = services.return_reopen_for_amendment(indicator_return=indicator_return, actor=request.user,
                                                          reason=form.cleaned_data["reason"],
-                                                         ip_address=services.client_ip(request))
+                                                         ip_address=client_ip(request))
     except ValidationError as error:
         _workflow_error(request, error)
         return redirect("reporting:return_detail", pk)
@@ -371,7 +288,7 @@ def evidence_upload(request, pk: int):
                                             upload=form.cleaned_data["file"],
                                             indicator_code=form.cleaned_data["indicator"] or None,
                                             description=form.cleaned_data["description"],
-                                            ip_address=services.client_ip(request))
+                                            ip_address=client_ip(request))
     except ValidationError as error:
         _workflow_error(request, error)
     else:
@@ -420,7 +337,7 @@ def import_upload(request, pk: int):
         try:
             report = services.values_import_preview(period=indicator_return.period, actor=request.user,
                                                     upload=form.cleaned_data["file"], city=indicator_return.city,
-                                                    ip_address=services.client_ip(request))
+                                                    ip_address=client_ip(request))
         except ValidationError as error:
             form.add_error("file", error)
         except PermissionDenied:
@@ -465,7 +382,7 @@ def import_detail(request, report_id: int):
 def import_apply(request, report_id: int):
     report = get_object_or_404(selectors.imports_visible_to(user=request.user), pk=report_id)
     try:
-        report = services.values_import_apply(report=report, actor=request.user, ip_address=services.client_ip(request))
+        report = services.values_import_apply(report=report, actor=request.user, ip_address=client_ip(request))
     except ValidationError as error:
         _workflow_error(request, error)
         return redirect("reporting:import_detail", report.pk)
@@ -523,7 +440,7 @@ def review_bulk_approve(request):
     if not returns:
         messages.error(request, _("Select the returns to approve."))
         return redirect("reporting:review_queue")
-    outcome = services.returns_bulk_approve(returns=returns, actor=request.user, ip_address=services.client_ip(request))
+    outcome = services.returns_bulk_approve(returns=returns, actor=request.user, ip_address=client_ip(request))
     if outcome.approved:
         messages.success(request, _("Approved: %(cities)s.") % {
             "cities": ", ".join(pick(item.city, "name") for item in outcome.approved)})
@@ -532,17 +449,6 @@ def review_bulk_approve(request):
                                                                               "reason": reason})
     return redirect(reverse("reporting:review_queue") + ("?" + request.POST.get("query", "")
                                                          if request.POST.get("query") else ""))
-
-
-@login_required
-def review_impact(request, pk: int):
-    """The impact preview of a review page, loaded after the page (htmx) because it runs the engine twice."""
-    indicator_return = _visible_return(request, pk)
-    _require_reviewer(request)
-    return render(request, "reporting/_partials/impact.html", {
-        "impact": return_impact_preview(indicator_return=indicator_return),
-        "indicator_return": indicator_return,
-    })
 
 
 @login_required
@@ -595,7 +501,7 @@ def review_detail(request, pk: int):
 
 def _review_action(request, indicator_return):
     action = request.POST.get("action")
-    ip = services.client_ip(request)
+    ip = client_ip(request)
     spec = selectors.period_spec(period=indicator_return.period)
     codes = list(validation.variables(spec))
     comments = []
@@ -653,7 +559,7 @@ def completeness_board(request):
                 services.period_extension_grant(period=period, city=extension_form.cleaned_data["city"],
                                                 until=extension_form.cleaned_data["until"],
                                                 reason=extension_form.cleaned_data["reason"], actor=request.user,
-                                                ip_address=services.client_ip(request))
+                                                ip_address=client_ip(request))
             except ValidationError as error:
                 _workflow_error(request, error)
             else:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: ruff, then pytest, including a real Celery worker over Redis and
+# Runs the whole test suite: ruff, the import contracts, then pytest, including a real Celery worker over Redis and
 # Debian's Chromium. The database is SQLite unless DATABASE_URL names another (CI: PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +15,5 @@ if ! redis-cli -u "$broker" ping >/dev/null 2>&1; then
 fi
 
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache  # the apps' layers and the pure engine (pyproject.toml)
 exec .venv/bin/pytest "$@"

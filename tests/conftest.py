@@ -7,9 +7,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import translation
 
+from accounts.models import City, Role, User
 from indices.engine import spec
-from indices.services import methodology_create_from_spec
-from reporting.models import City, Role, User
+from methodology.services import methodology_create_from_spec
 
 pytest_plugins = ["tests.celery_worker"]
 

@@ -3,8 +3,8 @@ from http import HTTPStatus
 
 import pytest
 
-from indices.selectors import methodology_document
-from indices.services import methodology_publish
+from methodology.selectors import methodology_document
+from methodology.services import methodology_publish
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 """A task runs in a real Celery worker process over Redis, against the test database."""
 import pytest
 
-from indices.models import Indicator
 from indices.tasks import methodology_check_task
+from methodology.models import Indicator
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from accounts.models import City
 from indices.models import ReportKind
 from indices.reports.context import city_report_context, white_paper_context
 from indices.reports.data import report_data
-from reporting.models import City
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from accounts.models import City
 from ccfi_portal.i18n import is_chinese, pick
-from indices.models import Aggregation, Normalisation
 from indices.reports import charts
 from indices.reports import formatting as fmt
 from indices.reports.data import ReportData
 from indices.selectors import ReaderItem, strengths_and_weaknesses
-from reporting.models import City
+from methodology.models import Aggregation, Normalisation
 
 APPENDIX_COLUMNS = 9  # indicators per data-appendix table: 30 rows × 9 columns fill one A4 page
 

@@ -11,18 +11,19 @@ import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from accounts.models import City
 from indices.engine.settings import EngineSettings
-from indices.models import IndexRun, Indicator, IndicatorKind, Score
+from indices.models import IndexRun, Score
 from indices.selectors import (
     ReaderItem,
     ReaderTree,
     methodology_reader_tree,
-    methodology_spec,
     run_is_illustrative,
     run_previous_published,
     run_scores,
 )
-from reporting.models import City
+from methodology.models import Indicator, IndicatorKind
+from methodology.selectors import methodology_spec
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Which reports a user may see and download."""
 from django.db.models import Q, QuerySet
 
+from accounts.permissions import user_is_filer, user_is_reviewer
 from indices.models import Report, ReportKind, ReportState
-from reporting.selectors import user_is_filer, user_is_reviewer
 
 
 def reports_visible_to(*, user) -> QuerySet[Report]:

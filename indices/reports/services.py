@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.models import City
+from accounts.permissions import may_rebuild_reports
+from audit.services import audit_record
 from ccfi_portal.i18n import is_chinese, pick
 from indices.models import IndexRun, Report, ReportKind, ReportState
 from indices.reports.builder import report_render_pdf
-from reporting.models import City
-from reporting.selectors import user_is_methodologist
-from reporting.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def reports_enqueue_for_run(run: IndexRun) -> None:
 def reports_rebuild(*, run: IndexRun, actor, ip_address: str | None = None) -> None:
     """A methodologist asks for a published run's reports to be built again: after a failed build, or
     after the report templates changed. Unchanged files are not rewritten (builds are deterministic)."""
-    if not user_is_methodologist(actor):
+    if not may_rebuild_reports(actor):
         raise PermissionDenied(_(NOT_METHODOLOGIST_MESSAGE))
     if run.published_at is None:
         raise ValidationError(_(NOT_PUBLISHED_MESSAGE), code="not_published")

@@ -5,11 +5,12 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.models import City
 from indices.models import ReportKind
 from indices.reports.selectors import city_reports_offered, reports_visible_to, user_may_see_city_report
 from indices.reports.services import LANGUAGES, city_report_ensure, report_download_name
 from indices.selectors import run_published
-from reporting.models import City, ReportingPeriod
+from reporting.models import ReportingPeriod
 
 
 @require_GET

@@ -1,8 +1,8 @@
 """Filters of the reader pages: method names in the active language, ranks and weights for display."""
 from django import template
 
-from indices.models import Aggregation, Direction, Normalisation
 from indices.reports import formatting
+from methodology.models import Aggregation, Direction, Normalisation
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from reporting.models import City
+from accounts.models import City
 
 
 class CitySerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import client_ip
 from reporting import selectors, services
 from reporting.api.serializers import (
     CitySerializer,
@@ -66,7 +67,7 @@ class ReturnValuesSaveApi(APIView):
         try:
             outcome = services.return_values_save(
                 indicator_return=indicator_return, actor=request.user, entries=entries, channel=Channel.API,
-                expected_version=data.validated_data["edit_version"], ip_address=services.client_ip(request))
+                expected_version=data.validated_data["edit_version"], ip_address=client_ip(request))
         except services.EditConflict as conflict:
             return Response({"detail": "conflict", "edit_version": conflict.current_version, "changes": [
                 {"code": change.indicator.code, "field": change.field, "old": change.old, "new": change.new,
@@ -90,7 +91,7 @@ class ReturnSubmitApi(APIView):
         indicator_return = _visible(request, pk)
         try:
             indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
-                                                      ip_address=services.client_ip(request))
+                                                      ip_address=client_ip(request))
         except ValidationError as error:
             return _error(error)
         return Response(IndicatorReturnSerializer(indicator_return).data)

@@ -1,7 +1,7 @@
 from django import template
 
+from accounts.permissions import user_is_filer, user_is_methodologist, user_is_reviewer
 from ccfi_portal.i18n import pick as localized
-from reporting.selectors import user_is_filer, user_is_methodologist, user_is_reviewer
 
 register = template.Library()
 

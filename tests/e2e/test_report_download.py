@@ -4,12 +4,13 @@ import hashlib
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import User
+from indices.demo import demo_load
 from indices.models import ReportKind, ReportState
 from indices.reports.services import report_build
 from indices.selectors import run_published
 from indices.services import index_run_compute, index_run_publish
-from reporting.demo import demo_load
-from reporting.models import ReportingPeriod, User
+from reporting.models import ReportingPeriod
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

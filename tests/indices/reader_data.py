@@ -6,10 +6,11 @@ import statistics
 
 from django.utils import timezone
 
+from accounts.models import City
 from indices.engine import spec
 from indices.models import IndexRun, RunState, Score
-from indices.services import methodology_create_from_spec, methodology_publish
-from reporting.models import City, PeriodState, ReportingPeriod
+from methodology.services import methodology_create_from_spec, methodology_publish
+from reporting.models import PeriodState, ReportingPeriod
 from tests.conftest import _indicator
 
 

@@ -10,10 +10,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from indices.models import Indicator, MethodologyFrozenError, MethodologyNode, MethodologyState, MethodologyVersion
-from indices.selectors import methodology_document
-from indices.services import methodology_clone, methodology_publish, methodology_publish_problems
-from reporting.models import AuditEvent
+from audit.models import AuditEvent
+from methodology.models import (
+    Indicator,
+    MethodologyFrozenError,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+)
+from methodology.selectors import methodology_document
+from methodology.services import methodology_clone, methodology_publish, methodology_publish_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +41,7 @@ def second_draft(published_methodology):
 
 
 def url(name: str, *args) -> str:
-    return reverse(f"admin:indices_{name}", args=args)
+    return reverse(f"admin:methodology_{name}", args=args)
 
 
 def frozen_text(version: MethodologyVersion) -> str:
@@ -552,7 +558,7 @@ def test_a_methodologist_manages_methodology_but_cannot_read_the_audit_trail(cli
     data = unchanged_post_data(page) | {"weight": "4"}
     assert client.post(url("methodologynode_change", node.pk), data).status_code == HTTPStatus.FOUND
     assert MethodologyNode.objects.get(pk=node.pk).weight == 4
-    assert client.get(reverse("admin:reporting_auditevent_changelist")).status_code == HTTPStatus.FORBIDDEN
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == HTTPStatus.FORBIDDEN
     assert b"auditevent" not in client.get(reverse("admin:index")).content
 
 

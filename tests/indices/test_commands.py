@@ -4,7 +4,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from indices.models import Indicator, MethodologyVersion
+from methodology.models import Indicator, MethodologyVersion
 
 pytestmark = pytest.mark.django_db
 

@@ -332,7 +332,7 @@ def test_the_menu_links_to_the_reader_pages(client, db):
 
 @pytest.fixture
 def demo(db):
-    from reporting.demo import demo_index_ensure, demo_load
+    from indices.demo import demo_index_ensure, demo_load
 
     demo_load()
     return demo_index_ensure()[-1].run

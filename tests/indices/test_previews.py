@@ -3,11 +3,13 @@ approving a submitted return on its city's scores and ranks."""
 import pytest
 from django.urls import reverse
 
-from indices.models import IndexRun, MethodologyNode, Score
+from accounts.models import User
+from indices.demo import demo_index_ensure, demo_load
+from indices.models import IndexRun, Score
 from indices.selectors import methodology_whatif, return_impact_preview
-from indices.services import methodology_clone
-from reporting.demo import demo_index_ensure, demo_load
-from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue, User
+from methodology.models import MethodologyNode
+from methodology.services import methodology_clone
+from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
 from reporting.services import return_reopen_for_amendment
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +108,7 @@ def test_the_impact_preview_names_the_indicator_that_moves_the_city(published, r
 
 def test_the_review_page_loads_the_impact_preview_for_reviewers_only(published, reviewer, client):
     amendment = submitted_amendment(city_code=CHONGQING, reviewer=reviewer)
-    url = reverse("reporting:review_impact", args=[amendment.pk])
+    url = reverse("indices:return_impact", args=[amendment.pk])
 
     client.force_login(reviewer)
     page = client.get(reverse("reporting:review_detail", args=[amendment.pk]))

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
+from accounts.models import City, Role, User
+from indices.demo import DEMO_CITIES, demo_load
 from indices.models import Report, ReportKind, ReportState
 from indices.reports import formatting as fmt
 from indices.reports.builder import harfbuzz_subset_available, report_render_pdf
@@ -19,8 +21,6 @@ from indices.reports.data import report_data
 from indices.reports.services import report_build, reports_enqueue_for_run
 from indices.selectors import run_published
 from indices.services import index_run_compute, index_run_publish
-from reporting.demo import DEMO_CITIES, demo_load
-from reporting.models import City, Role, User
 
 pytestmark = pytest.mark.django_db
 
@@ -348,14 +348,14 @@ def test_a_methodologist_rebuilds_a_published_runs_reports_after_the_commit(
     assert response.status_code == HTTPStatus.FOUND and response["Location"] == page_url
     assert sorted(sent) == [(published_run.pk, ReportKind.WHITE_PAPER, "en"),
                             (published_run.pk, ReportKind.WHITE_PAPER, "zh-hans")]
-    from reporting.models import AuditEvent
+    from audit.models import AuditEvent
 
     event = AuditEvent.objects.get(event_type="reports.rebuild")
     assert event.actor.username == "methodologist" and event.details["input_hash"] == published_run.input_hash
 
 
 def test_only_a_methodologist_rebuilds_and_only_a_published_run(published_run, client, monkeypatch):
-    from reporting.models import AuditEvent
+    from audit.models import AuditEvent
 
     sent = []
     monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))

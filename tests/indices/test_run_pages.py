@@ -2,10 +2,14 @@
 import pytest
 from django.urls import reverse
 
-from indices.models import IndexRun, MethodologyNode
-from indices.services import index_run_compute, methodology_clone
-from reporting.demo import demo_load
-from reporting.models import AuditEvent, ReportingPeriod, ReturnValue, User
+from accounts.models import User
+from audit.models import AuditEvent
+from indices.demo import demo_load
+from indices.models import IndexRun
+from indices.services import index_run_compute
+from methodology.models import MethodologyNode
+from methodology.services import methodology_clone
+from reporting.models import ReportingPeriod, ReturnValue
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +109,7 @@ def test_a_failed_runs_error_is_shown_in_the_readers_language(period, client):
     draft = methodology_clone(version=period.methodology, actor=None, new_version="geo")
     MethodologyNode.objects.filter(version=draft, parent__isnull=False, parent__parent__isnull=False).update(
         aggregation="geometric")
-    from indices.services import methodology_publish
+    from methodology.services import methodology_publish
 
     failed = index_run_compute(period=period, methodology=methodology_publish(version=draft, actor=None))
     login(client, "reviewer")

@@ -8,18 +8,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
+from accounts.models import City, User
+from audit.models import AuditEvent
+from indices.demo import demo_index_ensure, demo_load
 from indices.engine.compute import compute
-from indices.models import IndexRun, MethodologyNode, RunState, Score
-from indices.selectors import index_inputs, methodology_spec
-from indices.services import (
-    index_run_compute,
-    index_run_publish,
-    methodology_clone,
-    methodology_publish,
-)
+from indices.models import IndexRun, RunState, Score
+from indices.selectors import index_inputs
+from indices.services import index_run_compute, index_run_publish
 from indices.tasks import recompute_index_task
-from reporting.demo import demo_index_ensure, demo_load
-from reporting.models import AuditEvent, City, IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue, User
+from methodology.models import MethodologyNode
+from methodology.selectors import methodology_spec
+from methodology.services import methodology_clone, methodology_publish
+from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
 from reporting.services import return_approve
 
 pytestmark = pytest.mark.django_db

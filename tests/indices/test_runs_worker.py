@@ -4,10 +4,11 @@ from unittest import mock
 
 import pytest
 
+from accounts.models import User
+from indices.demo import demo_index_ensure, demo_load
 from indices.models import IndexRun, RunState, Score
 from indices.tasks import recompute_index_task
-from reporting.demo import demo_index_ensure, demo_load
-from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, User
+from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState
 from reporting.services import return_approve
 from tests.indices.test_runs import geometric_version, scores_of
 

@@ -4,10 +4,21 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from indices.models import Indicator, MethodologyFrozenError, MethodologyNode, MethodologyState, MethodologyVersion
-from indices.selectors import methodology_document, methodology_next_free_label
-from indices.services import methodology_clone, methodology_import, methodology_publish, methodology_retire
-from reporting.models import AuditEvent
+from audit.models import AuditEvent
+from methodology.models import (
+    Indicator,
+    MethodologyFrozenError,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+)
+from methodology.selectors import methodology_document, methodology_next_free_label
+from methodology.services import (
+    methodology_clone,
+    methodology_import,
+    methodology_publish,
+    methodology_retire,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +165,7 @@ def test_a_version_with_bad_engine_settings_does_not_validate(draft_methodology)
 
 
 def test_rules_are_cloned_with_the_version(methodologist):
-    from reporting.demo import demo_methodology_path
+    from indices.demo import demo_methodology_path
 
     version = methodology_import(text=demo_methodology_path().read_text(encoding="utf-8"), actor=methodologist)
     clone = methodology_clone(version=version, actor=methodologist, new_version="2025.2")

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from indices.services import methodology_import, methodology_publish
-from reporting.demo import demo_methodology_path, demo_values
+from indices.demo import demo_methodology_path, demo_values
+from methodology.services import methodology_import, methodology_publish
 from reporting.models import (
     IndicatorReturn,
     ObservationStatus,

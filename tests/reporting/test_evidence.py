@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reporting.models import AuditEvent, EvidenceFile
+from audit.models import AuditEvent
+from reporting.models import EvidenceFile
 from reporting.services import evidence_upload
 
 pytestmark = pytest.mark.django_db

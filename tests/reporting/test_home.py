@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 import pytest
 
-from indices.services import methodology_publish
+from methodology.services import methodology_publish
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reporting.models import AuditEvent, ImportReport, ImportState, ReturnValue, ValueChange
+from audit.models import AuditEvent
+from reporting.models import ImportReport, ImportState, ReturnValue, ValueChange
 from reporting.resources import dataset_as_csv, dataset_as_xlsx, escape_formula, template_dataset
 from reporting.services import (
     ValueEntry,

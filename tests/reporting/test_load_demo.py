@@ -6,27 +6,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
+from accounts.models import City, Role, User
+from audit.models import AuditEvent
+from indices.demo import DEMO_PASSWORD, SOURCE_NOTE, demo_methodology_path, demo_methodology_spec, demo_values
 from indices.engine import spec
-from indices.models import Indicator, IndicatorKind, MethodologyNode, MethodologyState, MethodologyVersion
-from indices.selectors import methodology_document
-from reporting.demo import (
-    DEMO_PASSWORD,
-    SOURCE_NOTE,
-    demo_methodology_path,
-    demo_methodology_spec,
-    demo_values,
-)
-from reporting.models import (
-    AuditEvent,
-    City,
-    IndicatorReturn,
-    ObservationStatus,
-    ReportingPeriod,
-    ReturnState,
-    ReturnValue,
-    Role,
-    User,
-)
+from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyState, MethodologyVersion
+from methodology.selectors import methodology_document
+from reporting.models import IndicatorReturn, ObservationStatus, ReportingPeriod, ReturnState, ReturnValue
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from reporting.models import AuditEvent, IndicatorReturn, ReportingPeriod, Role
+from accounts.models import Role
+from audit.models import AuditEvent
+from audit.services import audit_record
+from reporting.models import IndicatorReturn, ReportingPeriod
 from reporting.selectors import returns_visible_to
-from reporting.services import audit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +23,11 @@ def test_every_role_exists_as_a_group():
 
 
 def test_security_and_audit_administration_are_separate(security_admin, audit_admin):
-    assert security_admin.has_perm("reporting.change_user")
-    assert not security_admin.has_perm("reporting.view_auditevent")
-    assert audit_admin.has_perm("reporting.view_auditevent")
-    assert not audit_admin.has_perm("reporting.change_user")
-    assert not audit_admin.has_perm("reporting.change_auditevent")
+    assert security_admin.has_perm("accounts.change_user")
+    assert not security_admin.has_perm("audit.view_auditevent")
+    assert audit_admin.has_perm("audit.view_auditevent")
+    assert not audit_admin.has_perm("accounts.change_user")
+    assert not audit_admin.has_perm("audit.change_auditevent")
 
 
 def test_audit_events_cannot_be_changed_or_deleted(methodologist):
@@ -153,7 +155,7 @@ def test_passwords_mix_three_kinds_of_character(client, filer_chongqing, passwor
 
 
 def test_a_session_ends_its_absolute_lifetime_after_the_login_however_busy(client, filer_chongqing, settings):
-    from ccfi_portal.middleware import SESSION_STARTED_KEY
+    from accounts.middleware import SESSION_STARTED_KEY
 
     settings.SESSION_ABSOLUTE_AGE = 60
     client.post("/accounts/login/", {"username": "filer-chongqing", "password": "Ccfi-test-2025"})
@@ -188,7 +190,7 @@ def test_the_last_five_passwords_cannot_come_back(client, filer_chongqing):
 
 
 def test_an_expired_password_leads_every_page_to_the_password_page(client, filer_chongqing, settings):
-    from reporting.models import User
+    from accounts.models import User
 
     settings.PASSWORD_MAX_AGE_DAYS = 90
     # An account never given a new password counts its password's age from its creation.
@@ -207,8 +209,8 @@ def test_an_expired_password_leads_every_page_to_the_password_page(client, filer
 
 
 def test_a_password_changed_recently_is_not_expired_however_old_the_account(filer_chongqing, settings):
-    from reporting.models import PasswordRecord, User
-    from reporting.selectors import user_password_expired
+    from accounts.models import PasswordRecord, User
+    from accounts.selectors import user_password_expired
 
     settings.PASSWORD_MAX_AGE_DAYS = 90
     User.objects.filter(pk=filer_chongqing.pk).update(date_joined=timezone.now() - datetime.timedelta(days=400))

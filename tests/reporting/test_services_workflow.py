@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
+from audit.models import AuditEvent
 from reporting.models import (
-    AuditEvent,
     ExplanationDecision,
     IndicatorReturn,
     PeriodState,

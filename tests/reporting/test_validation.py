@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from indices.demo import demo_methodology_spec, demo_values
 from indices.engine import spec as spec_module
 from reporting import validation
-from reporting.demo import demo_methodology_spec, demo_values
 
 D = Decimal
 

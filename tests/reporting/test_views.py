@@ -6,7 +6,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from reporting.models import AuditEvent, IndicatorReturn, ReturnState, ReviewComment, ValueChange
+from audit.models import AuditEvent
+from reporting.models import IndicatorReturn, ReturnState, ReviewComment, ValueChange
 from reporting.services import return_submit
 
 pytestmark = pytest.mark.django_db

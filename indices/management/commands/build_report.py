@@ -1,11 +1,12 @@
 """Build the white paper (or one city's report) of a period's published index from the shell."""
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import City
 from indices.models import ReportKind, ReportState
 from indices.reports.builder import harfbuzz_subset_available
 from indices.reports.services import LANGUAGES, report_build
 from indices.selectors import run_published
-from reporting.models import City, ReportingPeriod
+from reporting.models import ReportingPeriod
 
 
 class Command(BaseCommand):

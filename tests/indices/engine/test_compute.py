@@ -14,7 +14,7 @@ from indices.engine.settings import EngineSettings
 
 from .builders import identity, indicator, matrix, methodology, node, units
 
-CCFI = spec.loads((Path(__file__).parents[3] / "indices" / "methodologies" / "ccfi-2025.1.json").read_text("utf-8"))
+CCFI = spec.loads((Path(__file__).parents[3] / "methodology" / "methodologies" / "ccfi-2025.1.json").read_text("utf-8"))
 
 
 def ccfi_values(seed=1):

@@ -1,9 +1,0 @@
-from rest_framework import serializers
-
-from indices.models import MethodologyVersion
-
-
-class MethodologyVersionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = MethodologyVersion
-        fields = ["id", "code", "version", "title_zh", "title_en", "state", "published_at", "notes"]

@@ -1,7 +1,0 @@
-from rest_framework.routers import DefaultRouter
-
-from indices.api.views import MethodologyVersionViewSet
-
-router = DefaultRouter()
-router.register("methodologies", MethodologyVersionViewSet, basename="methodology")
-urlpatterns = router.urls

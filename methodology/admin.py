@@ -1,0 +1,635 @@
+"""The methodology in the admin: edit a draft's tree, then clone, publish, retire, export and compare.
+
+A published or retired version is frozen (methodology.models enforces it in save() and delete()). Here
+its pages, and those of its nodes and indicators, turn read-only, and an attempt to change one ends
+in a message on the page instead of a bare 403 or a 500. Life-cycle steps call methodology.services.
+"""
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import audit_record, client_ip
+from indices.engine.spec import BOUND_FIELDS, ItemDiff
+from methodology.models import (
+    Indicator,
+    MethodologyFrozenError,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+    ValidationRule,
+)
+from methodology.selectors import methodology_diff, methodology_document, methodology_next_free_label
+from methodology.services import (
+    methodology_clone,
+    methodology_publish,
+    methodology_publish_problems,
+    methodology_retire,
+)
+
+NOTHING_CHANGED_MESSAGE = _("Nothing was changed.")
+SELECT_ONE_MESSAGE = _("Select exactly one methodology version.")
+SELECT_TWO_MESSAGE = _("Select exactly two methodology versions to compare.")
+CLONED_MESSAGE = _("Methodology %(code)s %(source)s was cloned as the new draft %(version)s.")
+PUBLISHED_MESSAGE = _("Methodology %(code)s %(version)s is published; it can no longer be changed.")
+RETIRED_MESSAGE = _("Methodology %(code)s %(version)s is retired.")
+LABEL_SPACES_MESSAGE = _("A version label contains no spaces.")
+
+# Fields of a diff that change scores: the page sets them apart.
+KEY_DIFF_FIELDS = frozenset(
+    {"weight", "direction", "aggregation", "normalisation", "normalisation_params", "log_transform", "parent",
+     *BOUND_FIELDS}
+)
+DIFF_KINDS = (
+    ("indicator", _("Indicators")), ("node", _("Tree nodes")), ("context", _("Context variables")),
+    ("rule", _("Validation rules")), ("settings", _("Checks and engine settings")),
+)
+DIFF_STATUSES = (("added", _("Added")), ("removed", _("Removed")), ("changed", _("Changed")))
+
+
+def _refusal(reason: str) -> str:
+    return f"{reason} {NOTHING_CHANGED_MESSAGE}"
+
+
+def _label_params(version: MethodologyVersion) -> dict:
+    return {"code": version.code, "version": version.version}
+
+
+def _error_html(error: ValidationError) -> str:
+    """A refusal as one message: its first line, then every further problem on a line of its own.
+
+    Lines, not a nested list: the admin styles every list item of its message list as a message.
+    """
+    head, *problems = error.messages
+    if not problems:
+        return head
+    return format_html("{}{}", head, format_html_join("", "<br>• {}", ((problem,) for problem in problems)))
+
+
+def _document_response(version: MethodologyVersion) -> HttpResponse:
+    response = HttpResponse(methodology_document(version=version), content_type="application/json; charset=utf-8")
+    response.headers["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{version.code}-{version.version}.json"
+    )
+    return response
+
+
+# The freeze.
+
+@admin.action(permissions=["delete"], description=delete_selected.short_description)
+def delete_selected_drafts(modeladmin, request, queryset):
+    """Django's bulk delete, refused up front for frozen rows: its own check would end in a bare 403."""
+    frozen = modeladmin.frozen_in(queryset).first()
+    if frozen is not None:
+        modeladmin.message_user(request, _refusal(MethodologyFrozenError(frozen).messages[0]), messages.ERROR)
+        return None
+    try:
+        with transaction.atomic():
+            return delete_selected(modeladmin, request, queryset)
+    except MethodologyFrozenError as error:
+        # Published while this request ran: nothing was deleted.
+        modeladmin.message_user(request, _refusal(error.messages[0]), messages.ERROR)
+        return None
+
+
+class FrozenVersionAdminMixin:
+    """Pages of a version, or of a part of one, that turn read-only once the version leaves draft."""
+
+    version_field = "version"  # the admin model's field that holds its version's primary key
+
+    def version_of(self, obj) -> MethodologyVersion:
+        return obj.version
+
+    def frozen_version(self, obj) -> MethodologyVersion | None:
+        version = self.version_of(obj)
+        return None if version.is_draft else version
+
+    def frozen_in(self, queryset) -> models.QuerySet[MethodologyVersion]:
+        """The frozen versions that rows of ``queryset`` belong to."""
+        versions = MethodologyVersion.objects.filter(pk__in=queryset.values(self.version_field))
+        return versions.exclude(state=MethodologyState.DRAFT)
+
+    # Every edit of a methodology goes into the audit trail too, not only into Django's admin log.
+    def log_addition(self, request, obj, message):
+        self._audit(request, obj, action="add", changes=message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._audit(request, obj, action="change", changes=message)
+        return super().log_change(request, obj, message)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, action="delete", changes=[])
+        return super().log_deletions(request, queryset)
+
+    def _audit(self, request, obj, *, action: str, changes) -> None:
+        audit_record(actor=request.user, event_type="methodology.edit", obj=obj, ip_address=client_ip(request),
+                     details={"action": action, "changes": changes})
+
+    def delete_queryset(self, request, queryset):
+        # Row by row, so that the model's freeze check runs: a queryset delete skips Model.delete().
+        for obj in queryset:
+            obj.delete()
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and self.frozen_version(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self.frozen_version(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = (delete_selected_drafts, *actions["delete_selected"][1:])
+        return actions
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id is not None:
+            refusal = self._refuse_if_frozen(request, object_id, allowed=self.has_change_permission(request))
+            if refusal is not None:
+                return refusal
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except MethodologyFrozenError as error:
+            # Published while this request ran: the view's transaction has rolled back.
+            return self._refuse(request, error.messages[0], request.path)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        refusal = self._refuse_if_frozen(request, object_id, allowed=self.has_delete_permission(request))
+        if refusal is not None:
+            return refusal
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except MethodologyFrozenError as error:
+            return self._refuse(request, error.messages[0], self._change_url(object_id))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        version = self.frozen_version(obj) if obj is not None else None
+        if version is not None:
+            context["frozen_message"] = MethodologyFrozenError(version).messages[0]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _refuse_if_frozen(self, request, object_id, *, allowed: bool) -> HttpResponseRedirect | None:
+        """Back to the page with a message, for a user who could change the object were it a draft."""
+        obj = self.get_object(request, unquote(object_id))
+        version = self.frozen_version(obj) if obj is not None else None
+        if version is None or not allowed:
+            return None
+        return self._refuse(request, MethodologyFrozenError(version).messages[0], self._change_url(quote(obj.pk)))
+
+    def _change_url(self, object_id: str) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id])
+
+    def _refuse(self, request, reason: str, url: str) -> HttpResponseRedirect:
+        self.message_user(request, _refusal(reason), messages.ERROR)
+        return HttpResponseRedirect(url)
+
+
+# Forms.
+
+class VersionPartForm(forms.ModelForm):
+    """Parents from the part's own version, and codes unique in it even when the version is read-only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "version" in self.fields:
+            self.fields["version"].queryset = MethodologyVersion.objects.filter(state=MethodologyState.DRAFT)
+        if "parent" in self.fields:
+            self._limit_parents()
+
+    def _limit_parents(self) -> None:
+        field = self.fields["parent"]
+        nodes = MethodologyNode.objects.select_related("version")
+        version_id = self.instance.version_id or self._chosen_version_id()
+        if version_id:
+            nodes = nodes.filter(version_id=version_id)
+        else:
+            nodes = nodes.filter(version__state=MethodologyState.DRAFT)
+            field.label_from_instance = lambda node: f"{node.version.code} {node.version.version} · {node}"
+        if isinstance(self.instance, MethodologyNode) and self.instance.pk:
+            nodes = nodes.exclude(pk=self.instance.pk)
+        field.queryset = nodes
+
+    def _chosen_version_id(self) -> int | None:
+        value = self.data.get(self.add_prefix("version")) if self.is_bound else self.initial.get("version")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        code = cleaned_data.get("code")
+        # Django skips the (version, code) constraint when version is not a form field: check it here.
+        if "version" not in self.fields and code and self.instance.version_id:
+            model = type(self.instance)
+            taken = model._default_manager.filter(version_id=self.instance.version_id, code=code)
+            if taken.exclude(pk=self.instance.pk).exists():
+                self.add_error("code", self.instance.unique_error_message(model, ("version", "code")))
+        return cleaned_data
+
+
+class VersionPartFormSet(BaseInlineFormSet):
+    """Offers as parents only the nodes of the version being edited, read once for all rows."""
+
+    @cached_property
+    def parent_nodes(self) -> list[MethodologyNode]:
+        return list(MethodologyNode.objects.filter(version_id=self.instance.pk))
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        field = form.fields.get("parent")
+        if field is None:
+            return
+        own = form.instance.pk if isinstance(form.instance, MethodologyNode) else None  # not its own parent
+        field.queryset = MethodologyNode.objects.filter(version_id=self.instance.pk).exclude(pk=own)
+        field.choices = [("", field.empty_label), *((node.pk, str(node)) for node in self.parent_nodes
+                                                     if node.pk != own)]
+
+
+class MethodologyCloneForm(forms.Form):
+    new_version = forms.CharField(
+        label=_("New version label"), max_length=MethodologyVersion._meta.get_field("version").max_length,
+        help_text=_("The clone is a new draft of the same index under this label."),
+    )
+
+    def clean_new_version(self) -> str:
+        label = self.cleaned_data["new_version"]
+        if any(char.isspace() for char in label):
+            raise ValidationError(LABEL_SPACES_MESSAGE, code="spaces")
+        return label
+
+
+class MethodologyCompareForm(forms.Form):
+    old = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("Old version"))
+    new = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("New version"))
+
+
+# The diff page.
+
+def _field_label(name: str) -> str:
+    for model in (Indicator, MethodologyNode):
+        try:
+            return capfirst(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
+def _display_value(name: str, value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    for model in (Indicator, MethodologyNode):
+        try:
+            choices = dict(model._meta.get_field(name).flatchoices)
+        except FieldDoesNotExist:
+            continue
+        if value in choices:
+            return str(choices[value])
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def diff_groups(items: list[ItemDiff]) -> list[dict]:
+    """The diff by kind, then by status, each change as labels and printable old and new values."""
+    groups = []
+    for kind, kind_label in DIFF_KINDS:
+        of_kind = [item for item in items if item.kind == kind]
+        sections = []
+        for status, status_label in DIFF_STATUSES:
+            rows = [
+                {"code": item.code, "name": item.name, "changes": [
+                    {"field": change.field, "label": _field_label(change.field),
+                     "old": _display_value(change.field, change.old), "new": _display_value(change.field, change.new),
+                     "key": change.field in KEY_DIFF_FIELDS}
+                    for change in item.changes
+                ]}
+                for item in of_kind if item.status == status
+            ]
+            sections.append({"status": status, "label": status_label, "rows": rows})
+        groups.append({"kind": kind, "label": kind_label, "count": len(of_kind), "sections": sections})
+    return groups
+
+
+# Admin classes.
+
+class VersionPartInline(admin.TabularInline):
+    """Rows of the version's change page; read-only once the version (the inline's parent) is frozen."""
+
+    formset = VersionPartFormSet
+    extra = 0
+    show_change_link = True
+    # Narrow inputs, so that a row of the indicator table fits on a screen.
+    formfield_overrides = {
+        models.FloatField: {"widget": forms.NumberInput(attrs={"class": "vIntegerField", "step": "any"})},
+        models.PositiveIntegerField: {"widget": forms.NumberInput(attrs={"class": "vIntegerField"})},
+    }
+    input_sizes = {"code": 6, "name_zh": 8, "name_en": 14, "unit_zh": 4, "unit_en": 8}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.input_sizes:
+            kwargs["widget"] = forms.TextInput(attrs={"size": self.input_sizes[db_field.name]})
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "parent" and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            # No add/change pop-ups: a node added there could belong to any version.
+            formfield.widget = formfield.widget.widget
+        return formfield
+
+    related = ("parent",)  # shown in every row
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
+
+    def has_add_permission(self, request, obj):
+        return (obj is None or obj.is_draft) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or obj.is_draft) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or obj.is_draft) and super().has_delete_permission(request, obj)
+
+
+class MethodologyNodeInline(VersionPartInline):
+    model = MethodologyNode
+    fields = ("code", "name_zh", "name_en", "parent", "weight", "aggregation", "position")
+
+
+class IndicatorInline(VersionPartInline):
+    model = Indicator
+    fields = (
+        "code", "kind", "parent", "name_zh", "name_en", "unit_zh", "unit_en", "direction", "weight",
+        "hard_min", "hard_max", "soft_min", "soft_max", "yoy_tolerance_pct", "normalisation", "position",
+    )
+
+
+class ValidationRuleInline(VersionPartInline):
+    model = ValidationRule
+    fields = ("code", "name_zh", "name_en", "target", "expression", "tolerance_kind", "tolerance", "severity",
+              "position")
+    input_sizes = {**VersionPartInline.input_sizes, "expression": 36}
+    related = ()
+
+
+@admin.register(MethodologyVersion)
+class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
+    version_field = "pk"
+    list_display = ("code", "version", "title_zh", "title_en", "state", "cloned_from", "created_at", "published_at")
+    list_filter = ("state", "code")
+    search_fields = ("code", "version", "title_zh", "title_en")
+    list_select_related = ("cloned_from",)
+    readonly_fields = ("state", "cloned_from", "created_at", "published_at", "published_by")
+    fieldsets = (
+        (None, {"fields": ("code", "version", "title_zh", "title_en", "notes")}),
+        (_("Checks and engine settings"), {"fields": ("check_severities", "engine_settings")}),
+        (_("Life cycle"), {"fields": ("state", "cloned_from", "created_at", "published_at", "published_by")}),
+    )
+    inlines = (MethodologyNodeInline, IndicatorInline, ValidationRuleInline)
+    actions = ("clone_selected", "publish_selected", "retire_selected", "export_selected", "compare_selected")
+    change_form_template = "admin/methodology/methodologyversion/change_form.html"
+
+    def version_of(self, obj):
+        return obj
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("diff/", view(self.diff_view), name=f"{info}_diff"),
+            path("<path:object_id>/clone/", view(self.clone_view), name=f"{info}_clone"),
+            path("<path:object_id>/publish/", view(self.publish_view), name=f"{info}_publish"),
+            path("<path:object_id>/retire/", view(self.retire_view), name=f"{info}_retire"),
+            path("<path:object_id>/export/", view(self.export_view), name=f"{info}_export"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The object's own change permission is off once frozen; retiring needs the model's.
+        context["has_lifecycle_permission"] = self.has_change_permission(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Actions on the change list.
+
+    @admin.action(description=_("Clone the selected version"), permissions=["add"])
+    def clone_selected(self, request, queryset):
+        version = self._single(request, queryset)
+        if version is not None:
+            return HttpResponseRedirect(self._url("clone", version))
+        return None
+
+    @admin.action(description=_("Publish the selected drafts"), permissions=["change"])
+    def publish_selected(self, request, queryset):
+        for version in queryset:
+            self._publish(request, version)
+
+    @admin.action(description=_("Retire the selected published versions"), permissions=["change"])
+    def retire_selected(self, request, queryset):
+        for version in queryset:
+            self._retire(request, version)
+
+    @admin.action(description=_("Export the selected version as JSON"), permissions=["view"])
+    def export_selected(self, request, queryset):
+        version = self._single(request, queryset)
+        return _document_response(version) if version is not None else None
+
+    @admin.action(description=_("Compare the two selected versions"), permissions=["view"])
+    def compare_selected(self, request, queryset):
+        versions = list(queryset.order_by("created_at", "pk")[:3])
+        if len(versions) != 2:
+            self.message_user(request, SELECT_TWO_MESSAGE, messages.ERROR)
+            return None
+        return HttpResponseRedirect(self._diff_url(old=versions[0], new=versions[1]))
+
+    # Views behind the buttons of the change page.
+
+    def clone_view(self, request, object_id):
+        source = self._get_viewable(request, object_id)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = MethodologyCloneForm(
+            request.POST if request.method == "POST" else None,
+            initial={"new_version": methodology_next_free_label(code=source.code, version=source.version)},
+        )
+        if form.is_valid():
+            try:
+                clone = methodology_clone(version=source, actor=request.user,
+                                          new_version=form.cleaned_data["new_version"])
+            except ValidationError as error:
+                form.add_error("new_version", error)
+            else:
+                self.message_user(request, CLONED_MESSAGE % {**_label_params(clone), "source": source.version},
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(self._url("change", clone))
+        title = gettext("Clone %(code)s %(version)s") % _label_params(source)
+        return self._page(request, "clone.html", source, title=title, form=form)
+
+    def publish_view(self, request, object_id):
+        version = self._get_viewable(request, object_id)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._publish(request, version)
+            return HttpResponseRedirect(self._url("change", version))
+        problems = methodology_publish_problems(version=version) if version.is_draft else []
+        return self._page(
+            request, "confirm.html", version, title=gettext("Publish %(code)s %(version)s") % _label_params(version),
+            explanation=gettext(
+                "Publishing freezes methodology %(code)s %(version)s: its tree, weights, bounds and "
+                "normalisation can no longer be changed. To change it later, clone it."
+            ) % _label_params(version),
+            problems=problems, allowed=version.is_draft and not problems, button=gettext("Publish"),
+        )
+
+    def retire_view(self, request, object_id):
+        version = self._get_viewable(request, object_id)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._retire(request, version)
+            return HttpResponseRedirect(self._url("change", version))
+        return self._page(
+            request, "confirm.html", version, title=gettext("Retire %(code)s %(version)s") % _label_params(version),
+            explanation=gettext(
+                "Retiring marks methodology %(code)s %(version)s as no longer in use. It stays frozen."
+            ) % _label_params(version),
+            problems=[], allowed=version.state == MethodologyState.PUBLISHED, button=gettext("Retire"),
+        )
+
+    def export_view(self, request, object_id):
+        return _document_response(self._get_viewable(request, object_id))
+
+    def diff_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        bound = "old" in request.GET and "new" in request.GET
+        form = MethodologyCompareForm(request.GET if bound else None, initial=request.GET.dict())
+        groups, totals = None, {}
+        if form.is_valid():
+            items = methodology_diff(old=form.cleaned_data["old"], new=form.cleaned_data["new"])
+            groups = diff_groups(items)
+            totals = {status: sum(1 for item in items if item.status == status) for status, _label in DIFF_STATUSES}
+        return TemplateResponse(request, "admin/methodology/methodologyversion/diff.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Compare methodology versions"),
+            "form": form,
+            "groups": groups,
+            "totals": totals,
+            "total": sum(totals.values()),
+        })
+
+    # Helpers.
+
+    def _publish(self, request, version: MethodologyVersion) -> None:
+        try:
+            methodology_publish(version=version, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, _error_html(error), messages.ERROR)
+        else:
+            self.message_user(request, PUBLISHED_MESSAGE % _label_params(version), messages.SUCCESS)
+
+    def _retire(self, request, version: MethodologyVersion) -> None:
+        try:
+            methodology_retire(version=version, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, _error_html(error), messages.ERROR)
+        else:
+            self.message_user(request, RETIRED_MESSAGE % _label_params(version), messages.SUCCESS)
+
+    def _single(self, request, queryset) -> MethodologyVersion | None:
+        versions = list(queryset[:2])
+        if len(versions) != 1:
+            self.message_user(request, SELECT_ONE_MESSAGE, messages.ERROR)
+            return None
+        return versions[0]
+
+    def _get_viewable(self, request, object_id) -> MethodologyVersion:
+        version = self.get_object(request, unquote(object_id))
+        if version is None:
+            raise Http404
+        if not self.has_view_permission(request, version):
+            raise PermissionDenied
+        return version
+
+    def _url(self, name: str, version: MethodologyVersion) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=[quote(version.pk)])
+
+    def _diff_url(self, *, old: MethodologyVersion, new: MethodologyVersion) -> str:
+        base = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_diff")
+        return f"{base}?{urlencode({'old': old.pk, 'new': new.pk})}"
+
+    def _page(self, request, template: str, version: MethodologyVersion, **context) -> TemplateResponse:
+        return TemplateResponse(request, f"admin/methodology/methodologyversion/{template}", {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": version, **context,
+        })
+
+
+@admin.register(MethodologyNode)
+class MethodologyNodeAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
+    form = VersionPartForm
+    list_display = ("code", "name_zh", "name_en", "version", "parent", "weight", "aggregation", "position")
+    list_filter = ("version", "aggregation")
+    search_fields = ("code", "name_zh", "name_en")
+    list_select_related = ("version", "parent")
+    fields = ("version", "code", "name_zh", "name_en", "parent", "weight", "aggregation", "position")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version",) if obj is not None else ()
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
+    form = VersionPartForm
+    list_display = ("code", "name_zh", "name_en", "version", "kind", "parent", "weight", "direction", "normalisation")
+    list_filter = ("version", "kind", "direction", "normalisation")
+    search_fields = ("code", "name_zh", "name_en")
+    list_select_related = ("version", "parent")
+    fieldsets = (
+        (None, {"fields": ("version", "code", "kind", "parent", "position")}),
+        (_("Names and unit"), {"fields": ("name_zh", "name_en", "unit_zh", "unit_en", "decimals")}),
+        (_("Definition"), {"fields": ("definition_zh", "definition_en")}),
+        (_("Scoring"), {"fields": ("weight", "direction", "normalisation", "normalisation_params", "log_transform")}),
+        (_("Validation bounds"), {"fields": ("hard_min", "hard_max", "soft_min", "soft_max", "yoy_tolerance_pct")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version",) if obj is not None else ()
+
+
+@admin.register(ValidationRule)
+class ValidationRuleAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
+    form = VersionPartForm
+    list_display = ("code", "name_zh", "version", "target", "expression", "tolerance_kind", "tolerance", "severity")
+    list_filter = ("version", "severity", "tolerance_kind")
+    search_fields = ("code", "name_zh", "name_en", "target", "expression")
+    list_select_related = ("version",)
+    fields = ("version", "code", "name_zh", "name_en", "target", "expression", "tolerance_kind", "tolerance",
+              "severity", "position")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version",) if obj is not None else ()

@@ -1,0 +1,115 @@
+"""Selectors of the methodology app: a version as the engine's plain data, its document, diffs."""
+import re
+from collections import defaultdict
+
+from indices.engine import spec as methodology_spec_module
+from indices.engine.spec import (
+    Bounds,
+    ContextVariableSpec,
+    IndicatorSpec,
+    ItemDiff,
+    MethodologySpec,
+    NodeSpec,
+    RuleSpec,
+)
+from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
+
+_PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
+
+
+def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
+    """The version as plain data. A published (or retired) version is frozen, so it is read once per
+    process; a draft is read every time, as it may have changed since."""
+    if version.is_draft or version.published_at is None:
+        return methodology_spec_fresh(version=version)
+    key = (version.pk, version.published_at)
+    if key not in _PUBLISHED_SPECS:
+        _PUBLISHED_SPECS[key] = methodology_spec_fresh(version=version)
+    return _PUBLISHED_SPECS[key]
+
+
+def methodology_spec_fresh(*, version: MethodologyVersion) -> MethodologySpec:
+    """The version as plain data, read from the database in three queries, never from the cache."""
+    nodes = list(MethodologyNode.objects.filter(version=version).order_by("position", "code"))
+    indicators = list(Indicator.objects.filter(version=version).order_by("position", "code"))
+    child_nodes: dict[int | None, list[MethodologyNode]] = defaultdict(list)
+    for node in nodes:
+        child_nodes[node.parent_id].append(node)
+    child_indicators: dict[int | None, list[Indicator]] = defaultdict(list)
+    for indicator in indicators:
+        if indicator.kind == IndicatorKind.SCORED:
+            child_indicators[indicator.parent_id].append(indicator)
+
+    def build(node: MethodologyNode) -> NodeSpec:
+        children = [(child.position, 0, build(child)) for child in child_nodes[node.pk]]
+        children += [(leaf.position, 1, _indicator_spec(leaf)) for leaf in child_indicators[node.pk]]
+        children.sort(key=lambda entry: (entry[0], entry[1], entry[2].code))
+        return NodeSpec(
+            code=node.code, name_zh=node.name_zh, name_en=node.name_en, weight=node.weight,
+            aggregation=node.aggregation, children=tuple(child for _, _, child in children),
+        )
+
+    roots = child_nodes[None]
+    return MethodologySpec(
+        code=version.code,
+        version=version.version,
+        title_zh=version.title_zh,
+        title_en=version.title_en,
+        notes=version.notes,
+        root=build(roots[0]) if roots else NodeSpec(code="", name_zh="", name_en=""),
+        context_variables=tuple(
+            ContextVariableSpec(**_variable_fields(indicator))
+            for indicator in indicators if indicator.kind == IndicatorKind.CONTEXT
+        ),
+        rules=tuple(
+            RuleSpec(code=rule.code, name_zh=rule.name_zh, name_en=rule.name_en, target=rule.target,
+                     expression=rule.expression, tolerance_kind=rule.tolerance_kind, tolerance=rule.tolerance,
+                     severity=rule.severity)
+            for rule in ValidationRule.objects.filter(version=version).order_by("position", "code")
+        ),
+        checks=methodology_spec_module.checks_from_document(version.check_severities or {}),
+        engine=methodology_spec_module.engine_from_document(version.engine_settings or {}),
+    )
+
+
+def _variable_fields(indicator: Indicator) -> dict:
+    return dict(
+        code=indicator.code, name_zh=indicator.name_zh, name_en=indicator.name_en,
+        unit_zh=indicator.unit_zh, unit_en=indicator.unit_en, decimals=indicator.decimals,
+        definition_zh=indicator.definition_zh, definition_en=indicator.definition_en,
+        bounds=Bounds(
+            hard_min=indicator.hard_min, hard_max=indicator.hard_max, soft_min=indicator.soft_min,
+            soft_max=indicator.soft_max, yoy_tolerance_pct=indicator.yoy_tolerance_pct,
+        ),
+    )
+
+
+def _indicator_spec(indicator: Indicator) -> IndicatorSpec:
+    return IndicatorSpec(
+        **_variable_fields(indicator),
+        weight=indicator.weight,
+        direction=indicator.direction,
+        normalisation=indicator.normalisation,
+        normalisation_params=dict(indicator.normalisation_params or {}),
+        log_transform=indicator.log_transform,
+    )
+
+
+def methodology_document(*, version: MethodologyVersion) -> str:
+    """The version's canonical JSON document."""
+    return methodology_spec_module.dumps(methodology_spec(version=version))
+
+
+def methodology_diff(*, old: MethodologyVersion, new: MethodologyVersion) -> list[ItemDiff]:
+    return methodology_spec_module.diff(methodology_spec(version=old), methodology_spec(version=new))
+
+
+def methodology_next_free_label(*, code: str, version: str) -> str:
+    """The label a clone of ``version`` gets by default: 2025.1 → 2025.2 (or the next free one)."""
+    taken = set(MethodologyVersion.objects.filter(code=code).values_list("version", flat=True))
+    match = re.fullmatch(r"(.*?)(\d+)", version)
+    stem, number = (match.group(1), int(match.group(2))) if match else (f"{version}.", 0)
+    number += 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
