@@ -48,19 +48,16 @@ def roles_assignable_by(actor) -> QuerySet[Group]:
     return groups if actor.is_superuser else groups.exclude(name__in=ADMINISTRATOR_ROLES)
 
 
-def user_is_security_admin(user) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.SECURITY_ADMIN))
-
-
-def user_is_audit_admin(user) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.AUDIT_ADMIN))
-
-
 # The index secretariat: reviewers and methodologists (the system administrator included).
 
 def may_see_provisional(user) -> bool:
     """Unpublished runs (provisional results, diagnostics, the run list): the secretariat only."""
     return user is not None and (user_is_reviewer(user) or user_is_methodologist(user))
+
+
+def may_see_draft_methodology(user) -> bool:
+    """Draft methodology versions on the reader pages and in the API (methodologists edit them in the admin)."""
+    return may_see_provisional(user)
 
 
 def may_recompute_index(user) -> bool:
@@ -89,6 +86,19 @@ def may_review(user) -> bool:
 def may_see_all_returns(user) -> bool:
     """Every city's returns, values, evidence and imports (a filer sees their own city's only)."""
     return user_is_reviewer(user)
+
+
+# Accounts and the audit trail: separate duties.
+
+def may_manage_accounts(user) -> bool:
+    """Filers', reviewers' and methodologists' accounts, lockouts and lost authenticators (the admin site);
+    which accounts exactly: user_may_manage_account."""
+    return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.SECURITY_ADMIN)))
+
+
+def may_read_audit_trail(user) -> bool:
+    """Also what the audit role's model permission (audit.view_auditevent, below) grants in the admin site."""
+    return bool(user.is_authenticated and (user.is_superuser or user.has_role(Role.AUDIT_ADMIN)))
 
 
 # The role groups and their model permissions (what each role sees in the admin site).

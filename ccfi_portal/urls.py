@@ -2,9 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
+from methodology.api import urls as methodology_api
 from reporting import views as reporting_views
+from reporting.api import urls as reporting_api
+
+api_router = DefaultRouter()
+for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes):
+    api_router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("", reporting_views.home, name="home"),
@@ -18,8 +25,8 @@ urlpatterns = [
     path("", include("indices.urls")),
     path("", include("indices.reports.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("reporting.api.urls")),
-    path("api/v1/", include("methodology.api.urls")),
+    path("api/v1/", include(reporting_api.urlpatterns)),
+    path("api/v1/", include(api_router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 

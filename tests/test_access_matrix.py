@@ -1,5 +1,5 @@
 """The access matrix: every URL pattern of the root URLconf, requested as each of eight actors, against a table
-of what is intended (README: roles and pages; reporting.roles; the views' and selectors' docstrings).
+of what is intended (README: roles and pages; accounts.permissions; the views' and selectors' docstrings).
 
 * The patterns come from ``django.urls.get_resolver()`` (includes recursed). ``test_every_url_pattern_is_in_the_table``
   fails when a pattern has no row (or a row names no pattern): a new URL must be given its row here.
@@ -43,7 +43,6 @@ CITY_A, CITY_B = "500000", "510100"
 
 OK, DENY, HIDE, LOGIN = "ok", "denied", "hidden", "login"
 PROV, SECR = "provisional", "secretariat"
-SHADOWED = "shadowed"  # a pattern no URL reaches: an earlier one of the same route answers (own test below)
 
 
 def everyone(value) -> tuple:
@@ -109,7 +108,7 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("reporting:board", "POST"):                 (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),  # extension
     ("reporting:review_detail", "GET"):          (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
     ("reporting:review_detail", "POST"):         (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),  # approve etc.
-    ("reporting:review_impact", "GET"):          (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("indices:return_impact", "GET"):            (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
     # Readers' pages are public; only reviewers, methodologists (and the superuser) see a provisional run or a
     # draft methodology, never the security or audit administrator (is_staff grants nothing outside the admin).
     ("indices:rankings", "GET"): everyone(OK),
@@ -152,15 +151,12 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("return-detail.format", "GET"):             (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
     ("api-root", "GET"): signed_in(OK, anonymous=DENY),
     ("api-root.format", "GET"): signed_in(OK, anonymous=DENY),
-    # indices.api's router root has the same route as reporting.api's, which answers first.
-    ("api-root#2", "GET"): everyone(SHADOWED),
-    ("api-root.format#2", "GET"): everyone(SHADOWED),
     ("methodology-list", "GET"): everyone(OK),
     ("methodology-list.format", "GET"): everyone(OK),
     ("methodology-detail", "GET"): everyone(OK),
     ("methodology-detail.format", "GET"): everyone(OK),
-    # A draft in the API: for those who may view methodology versions (indices.view_methodologyversion).
-    ("methodology-detail[draft]", "GET"):        (HIDE, HIDE, HIDE, HIDE, OK, HIDE, HIDE, OK),
+    # A draft in the API: for the secretariat, as on the methodology page (may_see_draft_methodology).
+    ("methodology-detail[draft]", "GET"):        (HIDE, HIDE, HIDE, OK, OK, HIDE, HIDE, OK),
     ("methodology-document", "GET"): everyone(OK),
     ("methodology-document.format", "GET"): everyone(OK),
     ("api-schema", "GET"): everyone(OK),
@@ -174,23 +170,27 @@ TABLE: dict[tuple[str, str], tuple] = {
     # The city field of the user form: whoever may view cities.
     ("admin:autocomplete", "GET"): staff(OK, OK, DENY, OK),
     ("admin:view_on_site", "GET"): staff(HIDE, HIDE, HIDE, HIDE),  # no model has get_absolute_url
-    ("admin:app_list", "GET"): staff(OK, OK, OK, OK),  # /admin/reporting/: each has one of its models
-    ("admin:app_list[indices]", "GET"): staff(OK, HIDE, HIDE, OK),
+    # An app's page in the admin: for whoever has a permission on one of its models.
+    ("admin:app_list", "GET"): staff(OK, HIDE, HIDE, OK),  # /admin/reporting/: the methodologist views periods
+    ("admin:app_list[accounts]", "GET"): staff(OK, OK, HIDE, OK),
+    ("admin:app_list[audit]", "GET"): staff(HIDE, HIDE, OK, OK),
+    ("admin:app_list[methodology]", "GET"): staff(OK, HIDE, HIDE, OK),
+    ("admin:app_list[indices]", "GET"): staff(HIDE, HIDE, HIDE, OK),
     ("admin:catch_all", "GET"): staff(HIDE, HIDE, HIDE, HIDE),  # admin/<anything>: a page that does not exist
     # Admin views of ModelAdmins beyond the generic ones.
     ("admin:auth_user_password_change", "GET"): staff(DENY, OK, DENY, OK),  # of the filer's account
     ("admin:otp_totp_totpdevice_config", "GET"): staff(DENY, DENY, DENY, DENY),  # nobody reads a secret
     ("admin:otp_totp_totpdevice_qrcode", "GET"): staff(DENY, DENY, DENY, DENY),
-    ("admin:indices_methodologyversion_diff", "GET"): staff(OK, DENY, DENY, OK),
-    ("admin:indices_methodologyversion_export", "GET"): staff(OK, DENY, DENY, OK),
-    ("admin:indices_methodologyversion_clone", "GET"): staff(OK, DENY, DENY, OK),
-    ("admin:indices_methodologyversion_clone", "POST"): staff(OK, DENY, DENY, OK),
-    ("admin:indices_methodologyversion_publish", "GET"): staff(OK, DENY, DENY, OK),  # of the draft
-    ("admin:indices_methodologyversion_publish", "POST"): staff(OK, DENY, DENY, OK),
-    ("admin:indices_methodologyversion_retire", "GET"): staff(OK, DENY, DENY, OK),  # of the published version
-    ("admin:indices_methodologyversion_retire", "POST"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_diff", "GET"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_export", "GET"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_clone", "GET"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_clone", "POST"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_publish", "GET"): staff(OK, DENY, DENY, OK),  # of the draft
+    ("admin:methodology_methodologyversion_publish", "POST"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_retire", "GET"): staff(OK, DENY, DENY, OK),  # of the published version
+    ("admin:methodology_methodologyversion_retire", "POST"): staff(OK, DENY, DENY, OK),
     # The change list's actions (POST to the change list) need the change list first.
-    ("admin:indices_methodologyversion_changelist[publish_selected]", "POST"): staff(OK, DENY, DENY, OK),
+    ("admin:methodology_methodologyversion_changelist[publish_selected]", "POST"): staff(OK, DENY, DENY, OK),
     ("admin:otp_totp_totpdevice_changelist[delete_selected]", "POST"): staff(DENY, OK, DENY, OK),
 }
 
@@ -200,43 +200,44 @@ R = (OK, OK, OK)  # view, add, change
 V = (OK, DENY, OK)  # view only (the change page read-only)
 N = (DENY, DENY, DENY)  # nothing
 ADMIN_MODELS: dict[str, tuple[tuple, tuple, tuple, tuple]] = {
-    #                              methodologist secadmin auditadmin superuser
-    "auth.group":                  (N, V, N, R),
-    "axes.accessattempt":          (N, V, N, V),  # the security administrator unlocks a name by deleting it
-    "axes.accesslog":              (N, N, N, V),
-    "axes.accessfailurelog":       (N, N, N, V),
-    "reporting.city":              (V, V, N, R),
-    "reporting.user":              (N, R, N, R),
-    "reporting.reportingperiod":   (V, N, N, R),
-    "reporting.indicatorreturn":   (N, N, N, R),
-    "reporting.returnvalue":       (N, N, N, V),
-    "reporting.auditevent":        (N, N, V, V),  # the audit trail: the audit administrator reads it
-    "reporting.periodextension":   (N, N, N, V),
-    "reporting.valueflag":         (N, N, N, V),
-    "reporting.reviewcomment":     (N, N, N, V),
-    "reporting.returnsnapshot":    (N, N, N, V),
-    "reporting.valuechange":       (N, N, N, V),
-    "reporting.evidencefile":      (N, N, N, V),
-    "reporting.importreport":      (N, N, N, V),
-    "otp_totp.totpdevice":         (N, V, N, V),  # reset (delete), never read or edited
-    "indices.methodologyversion":  (R, N, N, R),  # the object: a draft
-    "indices.methodologynode":     (R, N, N, R),
-    "indices.indicator":           (R, N, N, R),
-    "indices.validationrule":      (R, N, N, R),
-    "indices.indexrun":            (N, N, N, V),
-    "indices.score":               (N, N, N, V),
-    "indices.report":              (N, N, N, V),
+    #                                   methodologist secadmin auditadmin superuser
+    "auth.group":                       (N, V, N, R),
+    "axes.accessattempt":               (N, V, N, V),  # the security administrator unlocks a name by deleting it
+    "axes.accesslog":                   (N, N, N, V),
+    "axes.accessfailurelog":            (N, N, N, V),
+    "accounts.city":                    (V, V, N, R),
+    "accounts.user":                    (N, R, N, R),
+    "reporting.reportingperiod":        (V, N, N, R),
+    "reporting.indicatorreturn":        (N, N, N, R),
+    "reporting.returnvalue":            (N, N, N, V),
+    "audit.auditevent":                 (N, N, V, V),  # the audit trail: the audit administrator reads it
+    "reporting.periodextension":        (N, N, N, V),
+    "reporting.valueflag":              (N, N, N, V),
+    "reporting.reviewcomment":          (N, N, N, V),
+    "reporting.returnsnapshot":         (N, N, N, V),
+    "reporting.valuechange":            (N, N, N, V),
+    "reporting.evidencefile":           (N, N, N, V),
+    "reporting.importreport":           (N, N, N, V),
+    "otp_totp.totpdevice":              (N, V, N, V),  # reset (delete), never read or edited
+    "methodology.methodologyversion":   (R, N, N, R),  # the object: a draft
+    "methodology.methodologynode":      (R, N, N, R),
+    "methodology.indicator":            (R, N, N, R),
+    "methodology.validationrule":       (R, N, N, R),
+    "indices.indexrun":                 (N, N, N, V),
+    "indices.score":                    (N, N, N, V),
+    "indices.report":                   (N, N, N, V),
 }
 STAFF = ("methodologist", "secadmin", "auditadmin", "superuser")
 # Who gets a ModelAdmin's delete page (of the same object); other staff get 403.
 ADMIN_DELETE = {
     "auth.group": {"superuser"}, "axes.accessattempt": {"secadmin", "superuser"},
-    "axes.accesslog": {"superuser"}, "axes.accessfailurelog": {"superuser"}, "reporting.city": {"superuser"},
-    "reporting.user": {"superuser"}, "reporting.reportingperiod": {"superuser"},
+    "axes.accesslog": {"superuser"}, "axes.accessfailurelog": {"superuser"}, "accounts.city": {"superuser"},
+    "accounts.user": {"superuser"}, "reporting.reportingperiod": {"superuser"},
     "reporting.indicatorreturn": {"superuser"}, "otp_totp.totpdevice": {"secadmin", "superuser"},
-    "indices.methodologyversion": {"methodologist", "superuser"}, "indices.methodologynode": {"methodologist",
-                                                                                                  "superuser"},
-    "indices.indicator": {"methodologist", "superuser"}, "indices.validationrule": {"methodologist", "superuser"},
+    "methodology.methodologyversion": {"methodologist", "superuser"},
+    "methodology.methodologynode": {"methodologist", "superuser"},
+    "methodology.indicator": {"methodologist", "superuser"},
+    "methodology.validationrule": {"methodologist", "superuser"},
 }
 ADMIN_RULES = """\
 history        = the change page's row (history_view asks the same view-or-change permission)
@@ -314,15 +315,10 @@ def test_every_registered_model_admin_is_in_the_table():
     assert registered == set(ADMIN_MODELS), ADMIN_RULES
 
 
-def test_shadowed_patterns_are_answered_by_the_first_one():
-    """The second DefaultRouter's root (indices.api) is never reached: /api/v1/ lists reporting.api's resources."""
-    patterns = url_patterns()
-    for pattern in patterns:
-        if EXPECTED.get((pattern.key, "GET")) == everyone(SHADOWED):
-            first = next(other for other in patterns if other.key == pattern.key.split("#")[0])
-            assert first.route == pattern.route
-            url = reverse(pattern.name, kwargs={"format": "json"} if "format" in pattern.route else {})
-            assert resolve(url).route == first.route
+def test_the_api_root_lists_every_resource(world, db, client):
+    """One router for the whole API: /api/v1/ names the resources of every app."""
+    client.force_login(get_user_model().objects.get(username="reviewer"))
+    assert set(client.get("/api/v1/").json()) == {"cities", "returns", "methodologies"}
 
 
 # The data: the demo, and what the URLs name.
@@ -359,7 +355,7 @@ def _build() -> World:
     world = World()
     user_model = get_user_model()
     world.users = {actor: user_model.objects.get(username=name).pk for actor, name in USERNAMES.items()}
-    City, Period = _model("reporting.City"), _model("reporting.ReportingPeriod")  # noqa: N806
+    City, Period = _model("accounts.City"), _model("reporting.ReportingPeriod")  # noqa: N806
     IndicatorReturn, IndexRun = _model("reporting.IndicatorReturn"), _model("indices.IndexRun")  # noqa: N806
     city_a, city_b = City.objects.get(code=CITY_A), City.objects.get(code=CITY_B)
     period_2024 = Period.objects.get(data_year=2024)
@@ -401,9 +397,9 @@ def _build() -> World:
     # A draft methodology, cloned in the admin by the methodologist.
     methodologist = _client(USERNAMES["methodologist"])
     version = published.methodology
-    cloned = methodologist.post(reverse("admin:indices_methodologyversion_clone", args=[version.pk]),
+    cloned = methodologist.post(reverse("admin:methodology_methodologyversion_clone", args=[version.pk]),
                                 {"new_version": "2025.9"})
-    draft_version = _model("indices.MethodologyVersion").objects.get(code=version.code, version="2025.9")
+    draft_version = _model("methodology.MethodologyVersion").objects.get(code=version.code, version="2025.9")
     assert cloned.status_code == 302
     # Stored reports of the published run (small stand-in files: no PDF is built).
     Report = _model("indices.Report")  # noqa: N806
@@ -437,12 +433,12 @@ def _build() -> World:
         "reports": reports, "device": device.pk, "city_a": city_a.pk,
     }
     # One real object per ModelAdmin: the filer's account, a role, city A's draft, the draft methodology's parts.
-    parts = {"indices.methodologyversion": draft_version.pk}
-    for label in ("indices.methodologynode", "indices.indicator", "indices.validationrule"):
+    parts = {"methodology.methodologyversion": draft_version.pk}
+    for label in ("methodology.methodologynode", "methodology.indicator", "methodology.validationrule"):
         row = _model(label).objects.filter(version=draft_version).order_by("pk").first()
         parts[label] = row.pk if row else None
-    chosen = {"reporting.user": world.users["filer"], "auth.group": _model("auth.Group").objects.get(
-        name="reviewer").pk, "reporting.city": city_a.pk, "reporting.indicatorreturn": draft_a,
+    chosen = {"accounts.user": world.users["filer"], "auth.group": _model("auth.Group").objects.get(
+        name="reviewer").pk, "accounts.city": city_a.pk, "reporting.indicatorreturn": draft_a,
         "otp_totp.totpdevice": device.pk, "reporting.evidencefile": evidence.pk,
         "reporting.importreport": import_report, "indices.indexrun": published.pk, **parts}
     for model in admin.site._registry:
@@ -484,6 +480,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "indices:city": {"code": ids["city"]},
         "indices:methodology_version": {"code": code, "version": version},
         "indices:run_recompute": {"year": ids["year"]},
+        "indices:return_impact": {"pk": ids["draft_a"]},
         "indices:run_detail": {"pk": ids["published_run"]},
         "indices:run_publish": {"pk": ids["provisional_run"]},
         "indices:run_reports_rebuild": {"pk": ids["published_run"]},
@@ -495,11 +492,11 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "admin:auth_user_password_change": {"id": world.users["filer"]},
         "admin:otp_totp_totpdevice_config": {"pk": ids["device"]},
         "admin:otp_totp_totpdevice_qrcode": {"pk": ids["device"]},
-        "admin:indices_methodologyversion_export": {"object_id": version_pk},
-        "admin:indices_methodologyversion_clone": {"object_id": version_pk},
-        "admin:indices_methodologyversion_publish": {"object_id": draft.pk},
-        "admin:indices_methodologyversion_retire": {"object_id": version_pk},
-        "admin:view_on_site": {"content_type_id": _content_type_id("reporting.city"), "object_id": ids["city_a"]},
+        "admin:methodology_methodologyversion_export": {"object_id": version_pk},
+        "admin:methodology_methodologyversion_clone": {"object_id": version_pk},
+        "admin:methodology_methodologyversion_publish": {"object_id": draft.pk},
+        "admin:methodology_methodologyversion_retire": {"object_id": version_pk},
+        "admin:view_on_site": {"content_type_id": _content_type_id("accounts.city"), "object_id": ids["city_a"]},
         "admin:app_list": {"app_label": "reporting"},
     }
     by_variant = {
@@ -508,6 +505,9 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "reports:download[city]": {"pk": ids["reports"]["city"]},
         "methodology-detail[draft]": {"pk": draft.pk},
         "admin:app_list[indices]": {"app_label": "indices"},
+        "admin:app_list[accounts]": {"app_label": "accounts"},
+        "admin:app_list[audit]": {"app_label": "audit"},
+        "admin:app_list[methodology]": {"app_label": "methodology"},
     }
     if base + variant in by_variant:
         kwargs = by_variant[base + variant]
@@ -524,7 +524,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
     if base.endswith(".format"):
         kwargs = {**kwargs, "format": "json"}
     if name == "admin:autocomplete":
-        query = "app_label=reporting&model_name=user&field_name=city&term=%E9%87%8D"
+        query = "app_label=accounts&model_name=user&field_name=city&term=%E9%87%8D"
     return kwargs, query
 
 
@@ -561,7 +561,7 @@ def _body(key: str, method: str, world: World) -> dict:
         "reporting:return_validate": {f"value-{ids['code']}": "1"},
         "reporting:return_amend": {"reason": "access matrix"},
         "reporting:evidence_upload": {"file": SimpleUploadedFile("evidence.pdf", PDF, content_type="application/pdf")},
-        "admin:indices_methodologyversion_changelist[publish_selected]": {
+        "admin:methodology_methodologyversion_changelist[publish_selected]": {
             "action": "publish_selected", "_selected_action": [ids["draft_methodology"].pk]},
         "admin:otp_totp_totpdevice_changelist[delete_selected]": {
             "action": "delete_selected", "_selected_action": [ids["device"]]},
@@ -603,7 +603,7 @@ def _cells():
     patterns = {pattern.key: pattern for pattern in url_patterns()}
     for (key, method), row in EXPECTED.items():
         pattern = patterns.get(base_key(key))
-        if pattern is None or row == everyone(SHADOWED):
+        if pattern is None:
             continue  # a missing pattern fails test_every_url_pattern_is_in_the_table
         for actor, expected in zip(ACTORS, row, strict=True):
             yield pytest.param(key, method, actor, expected, pattern, id=f"{key}-{method}-{actor}")

@@ -1,7 +1,5 @@
-from rest_framework.routers import DefaultRouter
-
 from methodology.api.views import MethodologyVersionViewSet
 
-router = DefaultRouter()
-router.register("methodologies", MethodologyVersionViewSet, basename="methodology")
-urlpatterns = router.urls
+# Registered on the one API router (ccfi_portal.urls), so that /api/v1/ lists every resource.
+routes = [("methodologies", MethodologyVersionViewSet, "methodology")]
+urlpatterns = []

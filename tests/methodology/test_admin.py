@@ -4,6 +4,7 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -89,10 +90,9 @@ INDICATOR_FIELDS = (
 )
 
 
-def test_it_registers_every_model_of_the_app():
-    from django.apps import apps
-
-    assert all(admin.site.is_registered(model) for model in apps.get_app_config("indices").get_models())
+@pytest.mark.parametrize("app_label", ["methodology", "indices"])
+def test_it_registers_every_model_of_the_app(app_label):
+    assert all(admin.site.is_registered(model) for model in apps.get_app_config(app_label).get_models())
 
 
 # Pages render.
