@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import tablib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,9 +19,11 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import user_is_filer, user_is_reviewer
 from audit.services import client_ip
 from ccfi_portal.i18n import pick
+from methodology.models import Severity
 from reporting import selectors, services, validation
 from reporting.forms import AmendmentForm, EvidenceForm, ExtensionForm, ImportUploadForm, QueueFilterForm
 from reporting.models import (
+    EXPLAINABLE,
     ExplanationDecision,
     ImportState,
     ObservationStatus,
@@ -122,7 +125,7 @@ def _form_rows(indicator_return, stored, *, posted=None, result=None, conflict_c
             "findings": [{"severity": f.severity, "text": f.render()} for f in findings],
             "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
                        "decision_label": f.get_decision_display()} for f in flags.get(code, [])],
-            "needs_explanation": any(f.severity == "warning" for f in flags.get(code, [])),
+            "needs_explanation": any(f.severity == Severity.WARNING for f in flags.get(code, [])),
             "rejected": any(f.decision == ExplanationDecision.REJECTED for f in flags.get(code, [])),
             "comments": comments.get(code, []),
             "evidence": evidence.get(code, []),
@@ -399,8 +402,6 @@ def import_apply(request, report_id: int):
 @login_required
 def import_report_download(request, report_id: int):
     """Every row's outcome and why, as a spreadsheet (CSV, formula cells escaped)."""
-    import tablib
-
     report = get_object_or_404(selectors.imports_visible_to(user=request.user), pk=report_id)
     dataset = tablib.Dataset(headers=[_("Row"), _("City code"), _("Indicator code"), _("Outcome"), _("Changes"),
                                       _("Messages")])
@@ -486,7 +487,7 @@ def review_detail(request, pk: int):
             "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
                        "decision_label": f.get_decision_display(),
                        "decided_by": f.decided_by} for f in flags],
-            "explainable": any(f.severity in ("warning", "error") for f in flags),
+            "explainable": any(f.severity in EXPLAINABLE for f in flags),
             "comments": comments.get(code, []), "evidence": evidence.get(code, []), "changed": code in changed,
         })
     is_submitted = indicator_return.state == ReturnState.SUBMITTED
