@@ -165,6 +165,45 @@ def _entries_from_post(post, codes) -> dict[str, services.ValueEntry]:
     return entries
 
 
+def _return_form_post(request, indicator_return):
+    """Save the posted form (and submit if asked). Returns (response, posted, result, conflict): a redirect
+    when done, else None with what the form shows again: the posted data, the findings or the conflict."""
+    pk = indicator_return.pk
+    spec = selectors.period_spec(period=indicator_return.period)
+    entries = _entries_from_post(request.POST, validation.variables(spec))
+    try:
+        expected = int(request.POST.get("edit_version", ""))
+    except ValueError:
+        expected = None
+    try:
+        outcome = services.return_values_save(indicator_return=indicator_return, actor=request.user,
+                                              entries=entries, expected_version=expected,
+                                              ip_address=client_ip(request))
+    except services.EditConflict as error:
+        return None, request.POST, None, error
+    except ValidationError as error:
+        _workflow_error(request, error)
+        return redirect("reporting:return_detail", pk), None, None, None
+    result = outcome.result
+    refused = sorted(result.rejected)
+    if refused:
+        messages.error(request, _("%(saved)s change(s) saved. Not saved, because of errors: %(codes)s.")
+                       % {"saved": outcome.changed, "codes": ", ".join(refused)})
+        return None, request.POST, result, None
+    if request.POST.get("action") == "submit":
+        try:
+            services.return_submit(indicator_return=indicator_return, actor=request.user,
+                                   ip_address=client_ip(request))
+        except ValidationError as error:
+            _workflow_error(request, error)
+            return redirect("reporting:return_detail", pk), None, None, None
+        messages.success(request, _("The return was submitted to the secretariat."))
+    else:
+        messages.success(request, _("Draft saved: %(count)s change(s).") % {"count": outcome.changed}
+                         if outcome.changed else _("Nothing changed; nothing was saved."))
+    return redirect("reporting:return_detail", pk), None, None, None
+
+
 @login_required
 def return_detail(request, pk: int):
     indicator_return = _visible_return(request, pk)
@@ -172,42 +211,9 @@ def return_detail(request, pk: int):
     may_edit = selectors.return_edit_refusal(request.user, indicator_return, window=window) is None
     posted, result, conflict = None, None, None
     if request.method == "POST":  # the service refuses whoever may not save (a reviewer: 403)
-        spec = selectors.period_spec(period=indicator_return.period)
-        entries = _entries_from_post(request.POST, validation.variables(spec))
-        try:
-            expected = int(request.POST.get("edit_version", ""))
-        except ValueError:
-            expected = None
-        try:
-            outcome = services.return_values_save(indicator_return=indicator_return, actor=request.user,
-                                                  entries=entries, expected_version=expected,
-                                                  ip_address=client_ip(request))
-        except services.EditConflict as error:
-            conflict = error
-            posted = request.POST
-        except ValidationError as error:
-            _workflow_error(request, error)
-            return redirect("reporting:return_detail", pk)
-        else:
-            result = outcome.result
-            refused = sorted(result.rejected)
-            if refused:
-                posted = request.POST
-                messages.error(request, _("%(saved)s change(s) saved. Not saved, because of errors: %(codes)s.")
-                               % {"saved": outcome.changed, "codes": ", ".join(refused)})
-            elif request.POST.get("action") == "submit":
-                try:
-                    services.return_submit(indicator_return=indicator_return, actor=request.user,
-                                           ip_address=client_ip(request))
-                except ValidationError as error:
-                    _workflow_error(request, error)
-                    return redirect("reporting:return_detail", pk)
-                messages.success(request, _("The return was submitted to the secretariat."))
-                return redirect("reporting:return_detail", pk)
-            else:
-                messages.success(request, _("Draft saved: %(count)s change(s).") % {"count": outcome.changed}
-                                 if outcome.changed else _("Nothing changed; nothing was saved."))
-                return redirect("reporting:return_detail", pk)
+        response, posted, result, conflict = _return_form_post(request, indicator_return)
+        if response is not None:
+            return response
         indicator_return.refresh_from_db()
     stored = {value.indicator.code: value for value in selectors.review_values(indicator_return=indicator_return)}
     sections, rows, general_comments, general_evidence = _form_rows(
