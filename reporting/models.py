@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import City
 from audit.models import AppendOnlyModel
 from methodology.models import Severity
+from reporting.validation import render_message
 
 
 class PeriodState(models.TextChoices):
@@ -173,6 +174,10 @@ class ExplanationDecision(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# The flags a reviewer rules on (accepts or rejects the filer's explanation); an INFO flag needs no ruling.
+EXPLAINABLE = (Severity.WARNING, Severity.ERROR)
+
+
 class ValueFlag(models.Model):
     """A warning or note the validation service raised on a stored value.
 
@@ -205,8 +210,6 @@ class ValueFlag(models.Model):
         return f"{self.value} {self.check_code} ({self.severity})"
 
     def render(self) -> str:
-        from reporting.validation import render_message
-
         return render_message(self.message, self.params)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 
 import tablib
@@ -28,9 +29,12 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import City
 from ccfi_portal.i18n import pick
+from methodology.models import Severity
+from reporting.entries import ValueEntry
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
-from reporting.services import ImportPlan, ValueEntry
+from reporting.selectors import period_spec, previous_approved_values_for, user_may_edit_values
 from reporting.uploads import CSV, XLSX, limit
+from reporting.validation import variables
 
 COLUMNS = [
     ("city_code", "城市代码"), ("city", "城市"), ("indicator_code", "指标代码"), ("name", "指标名称"),
@@ -40,6 +44,16 @@ COLUMNS = [
 HEADER_ALIASES = {zh: key for key, zh in COLUMNS} | {key: key for key, _zh in COLUMNS}
 REQUIRED_HEADERS = ("indicator_code", "value")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+@dataclass
+class ImportPlan:
+    """What a parsed file asks for: entries per return, and every row's own problems."""
+
+    returns: dict[int, IndicatorReturn]
+    entries: dict[int, dict[str, ValueEntry]]
+    values: dict[int, dict[str, ReturnValue]]  # the stored values of each return, by code
+    rows: list[dict]  # {"row", "city", "code", "outcome", "messages": [...], "changes": [...]}
 
 
 def escape_formula(value):
@@ -147,19 +161,21 @@ class ReturnValueResource(resources.ModelResource):
         self.plan.rows.append(record)
         if not code and all(value in (None, "") for value in row.values()):
             record["outcome"] = "ignored"
-            record["messages"].append(_message("info", N_("Empty row; ignored.")))
+            record["messages"].append(_message(Severity.INFO, N_("Empty row; ignored.")))
             raise ValidationError("ignored")
         if city_code not in self.allowed_city_codes:
             # The same answer whether the city exists or is someone else's: nothing is revealed.
-            record["messages"].append(_message("error", N_("City code “%(city)s” is not a city you can file for in "
-                                                          "this period."), city=city_code[:20]))
+            record["messages"].append(_message(
+                Severity.ERROR, N_("City code “%(city)s” is not a city you can file for in this period."),
+                city=city_code[:20]))
             raise ValidationError("city")
         if (city_code, code) not in self.values_by_key:
-            record["messages"].append(_message("error", N_("“%(code)s” is not an indicator or context variable of "
-                                                          "this period's methodology."), code=code[:30]))
+            record["messages"].append(_message(
+                Severity.ERROR, N_("“%(code)s” is not an indicator or context variable of this period's methodology."),
+                code=code[:30]))
             raise ValidationError("code")
         if (city_code, code) in self.seen:
-            record["messages"].append(_message("error", N_("%(code)s appears more than once for this city."),
+            record["messages"].append(_message(Severity.ERROR, N_("%(code)s appears more than once for this city."),
                                                code=code))
             raise ValidationError("duplicate")
         self.seen.add((city_code, code))
@@ -205,7 +221,7 @@ def read_upload(upload, *, kind: str) -> tablib.Dataset:
     content = upload.read()
     rows: list[list] = []
     if kind == XLSX:
-        import openpyxl  # uses defusedxml when it is installed (requirements.txt)
+        import openpyxl  # lazy: a heavy library only XLSX uploads need; uses defusedxml when installed
 
         try:
             book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -273,8 +289,6 @@ def import_plan_build(*, dataset: tablib.Dataset, period: ReportingPeriod, actor
     ``city`` is the filer's city (every row must be for it; a file without a city column is taken
     to be for it); None lets the system administrator load several cities at once.
     """
-    from reporting.selectors import user_may_edit_values
-
     returns = IndicatorReturn.objects.filter(period=period, state__in=(ReturnState.DRAFT, ReturnState.RETURNED))
     if city is not None:
         returns = returns.filter(city=city)
@@ -296,9 +310,6 @@ def import_plan_build(*, dataset: tablib.Dataset, period: ReportingPeriod, actor
 
 def template_dataset(*, returns: list[IndicatorReturn], language: str) -> tablib.Dataset:
     """The downloadable template: every indicator of the returns, last year's values, current values."""
-    from reporting.selectors import period_spec, previous_approved_values_for
-    from reporting.validation import variables
-
     if not returns:
         return tablib.Dataset(headers=ReturnValueResource().get_export_headers())
     previous = previous_approved_values_for(city_ids=[item.city_id for item in returns],
@@ -323,7 +334,7 @@ def dataset_as_csv(dataset: tablib.Dataset) -> bytes:
 
 
 def dataset_as_xlsx(dataset: tablib.Dataset, *, title: str = "CCFI") -> bytes:
-    import openpyxl
+    import openpyxl  # lazy: a heavy library only XLSX downloads need
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])

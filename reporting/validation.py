@@ -29,8 +29,7 @@ from django.utils.translation import gettext_noop as N_
 from ccfi_portal.i18n import is_chinese
 from indices.engine.expressions import Expression, ExpressionError, parse_expression
 from indices.engine.spec import ContextVariableSpec, MethodologySpec
-
-ERROR, WARNING, INFO = "error", "warning", "info"
+from methodology.models import Severity
 
 CHECK_TYPE = "type"
 CHECK_DECIMALS = "decimals"
@@ -102,7 +101,7 @@ class Finding:
 
     @property
     def needs_explanation(self) -> bool:
-        return self.severity == WARNING
+        return self.severity == Severity.WARNING
 
 
 @dataclass
@@ -113,12 +112,12 @@ class ValidationResult:
 
     @property
     def rejected(self) -> set[str]:
-        return {finding.code for finding in self.findings if finding.severity == ERROR
+        return {finding.code for finding in self.findings if finding.severity == Severity.ERROR
                 and finding.check in (CHECK_TYPE, CHECK_DECIMALS, CHECK_HARD_BOUNDS, CHECK_STATUS)}
 
     @property
     def errors(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.severity == ERROR]
+        return [finding for finding in self.findings if finding.severity == Severity.ERROR]
 
     def for_code(self, code: str) -> list[Finding]:
         return [finding for finding in self.findings if finding.code == code]
@@ -193,31 +192,32 @@ def admit_value(variable: ContextVariableSpec, raw: object) -> tuple[Decimal | N
     try:
         value = parse_number(raw)
     except ValueError:
-        return None, [Finding(code, CHECK_TYPE, ERROR, N_("%(code)s: “%(raw)s” is not a number."),
+        return None, [Finding(code, CHECK_TYPE, Severity.ERROR, N_("%(code)s: “%(raw)s” is not a number."),
                               {"code": code, "raw": str(raw)[:50]})]
     if value is None:
         return None, []
     if abs(value) >= MAX_ABS_VALUE:
-        return None, [Finding(code, CHECK_TYPE, ERROR, N_("%(code)s: %(value)s is too large to be a reported value."),
+        return None, [Finding(code, CHECK_TYPE, Severity.ERROR,
+                              N_("%(code)s: %(value)s is too large to be a reported value."),
                               {"code": code, "value": number_text(value)})]
     findings = []
     places = decimal_places(value)
     if places > variable.decimals:
         findings.append(Finding(
-            code, CHECK_DECIMALS, ERROR,
+            code, CHECK_DECIMALS, Severity.ERROR,
             N_("%(code)s: %(value)s has %(places)s decimal places; at most %(max)s are allowed."),
             {"code": code, "value": number_text(value), "places": places, "max": variable.decimals}))
     bounds = variable.bounds
     if bounds.hard_min is not None and value < Decimal(repr(bounds.hard_min)):
         findings.append(Finding(
-            code, CHECK_HARD_BOUNDS, ERROR,
+            code, CHECK_HARD_BOUNDS, Severity.ERROR,
             N_("%(code)s: %(value)s is below the lowest possible value %(bound)s %(unit)s; the value was not "
                "accepted."),
             {"code": code, "value": number_text(value), "bound": number_text(bounds.hard_min),
              "unit": _unit(variable)}))
     if bounds.hard_max is not None and value > Decimal(repr(bounds.hard_max)):
         findings.append(Finding(
-            code, CHECK_HARD_BOUNDS, ERROR,
+            code, CHECK_HARD_BOUNDS, Severity.ERROR,
             N_("%(code)s: %(value)s is above the highest possible value %(bound)s %(unit)s; the value was not "
                "accepted."),
             {"code": code, "value": number_text(value), "bound": number_text(bounds.hard_max),
@@ -232,7 +232,7 @@ def admit_status(code: str, raw: object) -> tuple[str | None, list[Finding]]:
         return "final", []
     status = STATUS_ALIASES.get(text)
     if status is None:
-        return None, [Finding(code, CHECK_STATUS, ERROR,
+        return None, [Finding(code, CHECK_STATUS, Severity.ERROR,
                               N_("%(code)s: “%(raw)s” is not an observation status (final, provisional or "
                                  "estimated)."), {"code": code, "raw": str(raw)[:30]})]
     return status, []
@@ -275,7 +275,7 @@ def unit_slip(variable: ContextVariableSpec, value: Decimal, *, previous: Decima
             if Decimal(1) / SLIP_SPREAD <= scaled <= SLIP_SPREAD:
                 return _slip_finding(variable, value, reference, reference_kind, factor, too_large)
     if variable.unit_zh == "%" and Decimal(1) / SLIP_SPREAD <= ratio * 100 <= SLIP_SPREAD:
-        return Finding(variable.code, CHECK_UNIT_SLIP, WARNING,
+        return Finding(variable.code, CHECK_UNIT_SLIP, Severity.WARNING,
                        N_("%(code)s: %(value)s is about 1/100 of %(reference_kind)s (%(reference)s); was it entered "
                           "as a fraction instead of a percentage (e.g. 0.05 instead of 5)?"),
                        {"code": variable.code, "value": number_text(value), "reference": number_text(reference),
@@ -297,7 +297,7 @@ def _slip_finding(variable, value, reference, reference_kind, factor, too_large)
     else:
         message = N_("%(code)s: %(value)s is about %(factor)s times %(reference_kind)s (%(reference)s); check the "
                      "unit: the value must be in %(unit)s.")
-    return Finding(variable.code, CHECK_UNIT_SLIP, WARNING, message, params)
+    return Finding(variable.code, CHECK_UNIT_SLIP, Severity.WARNING, message, params)
 
 
 def assess_refused(variable: ContextVariableSpec, raw: object, *, previous: Decimal | None,
@@ -311,7 +311,7 @@ def assess_refused(variable: ContextVariableSpec, raw: object, *, previous: Deci
         return None
     finding = unit_slip(variable, value, previous=previous, peers=peers)
     # Shown next to the error, graded as information: the error already blocks the value.
-    return Finding(finding.code, finding.check, INFO, finding.message, finding.params) if finding else None
+    return Finding(finding.code, finding.check, Severity.INFO, finding.message, finding.params) if finding else None
 
 
 def assess(spec: MethodologySpec, values: Mapping[str, Decimal | None], *,
@@ -392,7 +392,7 @@ def _rule_findings(spec, values, previous, all_variables, selected) -> list[Find
 
 def missing(spec: MethodologySpec, values: Mapping[str, Decimal | None]) -> list[Finding]:
     """Completeness at submission: every indicator and context variable has a value."""
-    return [Finding(code, CHECK_MISSING, ERROR, N_("%(code)s is missing; every value is needed to submit."),
+    return [Finding(code, CHECK_MISSING, Severity.ERROR, N_("%(code)s is missing; every value is needed to submit."),
                     {"code": code})
             for code in variables(spec) if values.get(code) is None]
 
@@ -413,7 +413,7 @@ def validate(spec: MethodologySpec, *, raw: Mapping[str, object], stored: Mappin
     for code, raw_value in raw.items():
         variable = all_variables.get(code)
         if variable is None:
-            findings.append(Finding(code, CHECK_TYPE, ERROR,
+            findings.append(Finding(code, CHECK_TYPE, Severity.ERROR,
                                     N_("%(code)s is not an indicator or context variable of this methodology."),
                                     {"code": code}))
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import tablib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,9 +19,11 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import user_is_filer, user_is_reviewer
 from audit.services import client_ip
 from ccfi_portal.i18n import pick
+from methodology.models import Severity
 from reporting import selectors, services, validation
 from reporting.forms import AmendmentForm, EvidenceForm, ExtensionForm, ImportUploadForm, QueueFilterForm
 from reporting.models import (
+    EXPLAINABLE,
     ExplanationDecision,
     ImportState,
     ObservationStatus,
@@ -122,7 +125,7 @@ def _form_rows(indicator_return, stored, *, posted=None, result=None, conflict_c
             "findings": [{"severity": f.severity, "text": f.render()} for f in findings],
             "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
                        "decision_label": f.get_decision_display()} for f in flags.get(code, [])],
-            "needs_explanation": any(f.severity == "warning" for f in flags.get(code, [])),
+            "needs_explanation": any(f.severity == Severity.WARNING for f in flags.get(code, [])),
             "rejected": any(f.decision == ExplanationDecision.REJECTED for f in flags.get(code, [])),
             "comments": comments.get(code, []),
             "evidence": evidence.get(code, []),
@@ -162,6 +165,45 @@ def _entries_from_post(post, codes) -> dict[str, services.ValueEntry]:
     return entries
 
 
+def _return_form_post(request, indicator_return):
+    """Save the posted form (and submit if asked). Returns (response, posted, result, conflict): a redirect
+    when done, else None with what the form shows again: the posted data, the findings or the conflict."""
+    pk = indicator_return.pk
+    spec = selectors.period_spec(period=indicator_return.period)
+    entries = _entries_from_post(request.POST, validation.variables(spec))
+    try:
+        expected = int(request.POST.get("edit_version", ""))
+    except ValueError:
+        expected = None
+    try:
+        outcome = services.return_values_save(indicator_return=indicator_return, actor=request.user,
+                                              entries=entries, expected_version=expected,
+                                              ip_address=client_ip(request))
+    except services.EditConflict as error:
+        return None, request.POST, None, error
+    except ValidationError as error:
+        _workflow_error(request, error)
+        return redirect("reporting:return_detail", pk), None, None, None
+    result = outcome.result
+    refused = sorted(result.rejected)
+    if refused:
+        messages.error(request, _("%(saved)s change(s) saved. Not saved, because of errors: %(codes)s.")
+                       % {"saved": outcome.changed, "codes": ", ".join(refused)})
+        return None, request.POST, result, None
+    if request.POST.get("action") == "submit":
+        try:
+            services.return_submit(indicator_return=indicator_return, actor=request.user,
+                                   ip_address=client_ip(request))
+        except ValidationError as error:
+            _workflow_error(request, error)
+            return redirect("reporting:return_detail", pk), None, None, None
+        messages.success(request, _("The return was submitted to the secretariat."))
+    else:
+        messages.success(request, _("Draft saved: %(count)s change(s).") % {"count": outcome.changed}
+                         if outcome.changed else _("Nothing changed; nothing was saved."))
+    return redirect("reporting:return_detail", pk), None, None, None
+
+
 @login_required
 def return_detail(request, pk: int):
     indicator_return = _visible_return(request, pk)
@@ -169,42 +211,9 @@ def return_detail(request, pk: int):
     may_edit = selectors.return_edit_refusal(request.user, indicator_return, window=window) is None
     posted, result, conflict = None, None, None
     if request.method == "POST":  # the service refuses whoever may not save (a reviewer: 403)
-        spec = selectors.period_spec(period=indicator_return.period)
-        entries = _entries_from_post(request.POST, validation.variables(spec))
-        try:
-            expected = int(request.POST.get("edit_version", ""))
-        except ValueError:
-            expected = None
-        try:
-            outcome = services.return_values_save(indicator_return=indicator_return, actor=request.user,
-                                                  entries=entries, expected_version=expected,
-                                                  ip_address=client_ip(request))
-        except services.EditConflict as error:
-            conflict = error
-            posted = request.POST
-        except ValidationError as error:
-            _workflow_error(request, error)
-            return redirect("reporting:return_detail", pk)
-        else:
-            result = outcome.result
-            refused = sorted(result.rejected)
-            if refused:
-                posted = request.POST
-                messages.error(request, _("%(saved)s change(s) saved. Not saved, because of errors: %(codes)s.")
-                               % {"saved": outcome.changed, "codes": ", ".join(refused)})
-            elif request.POST.get("action") == "submit":
-                try:
-                    services.return_submit(indicator_return=indicator_return, actor=request.user,
-                                           ip_address=client_ip(request))
-                except ValidationError as error:
-                    _workflow_error(request, error)
-                    return redirect("reporting:return_detail", pk)
-                messages.success(request, _("The return was submitted to the secretariat."))
-                return redirect("reporting:return_detail", pk)
-            else:
-                messages.success(request, _("Draft saved: %(count)s change(s).") % {"count": outcome.changed}
-                                 if outcome.changed else _("Nothing changed; nothing was saved."))
-                return redirect("reporting:return_detail", pk)
+        response, posted, result, conflict = _return_form_post(request, indicator_return)
+        if response is not None:
+            return response
         indicator_return.refresh_from_db()
     stored = {value.indicator.code: value for value in selectors.review_values(indicator_return=indicator_return)}
     sections, rows, general_comments, general_evidence = _form_rows(
@@ -399,8 +408,6 @@ def import_apply(request, report_id: int):
 @login_required
 def import_report_download(request, report_id: int):
     """Every row's outcome and why, as a spreadsheet (CSV, formula cells escaped)."""
-    import tablib
-
     report = get_object_or_404(selectors.imports_visible_to(user=request.user), pk=report_id)
     dataset = tablib.Dataset(headers=[_("Row"), _("City code"), _("Indicator code"), _("Outcome"), _("Changes"),
                                       _("Messages")])
@@ -486,7 +493,7 @@ def review_detail(request, pk: int):
             "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
                        "decision_label": f.get_decision_display(),
                        "decided_by": f.decided_by} for f in flags],
-            "explainable": any(f.severity in ("warning", "error") for f in flags),
+            "explainable": any(f.severity in EXPLAINABLE for f in flags),
             "comments": comments.get(code, []), "evidence": evidence.get(code, []), "changed": code in changed,
         })
     is_submitted = indicator_return.state == ReturnState.SUBMITTED

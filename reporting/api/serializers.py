@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import City
+from reporting.validation import number_text
 
 
 class CitySerializer(serializers.ModelSerializer):
@@ -18,8 +19,6 @@ class ReturnValueSerializer(serializers.Serializer):
     flags = serializers.SerializerMethodField()
 
     def get_value(self, obj) -> str | None:
-        from reporting.validation import number_text
-
         return number_text(obj.value) if obj.value is not None else None
 
     def get_flags(self, obj) -> list[dict]:

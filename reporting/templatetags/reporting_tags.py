@@ -2,6 +2,7 @@ from django import template
 
 from accounts.permissions import user_is_filer, user_is_methodologist, user_is_reviewer
 from ccfi_portal.i18n import pick as localized
+from reporting.models import Channel
 
 register = template.Library()
 
@@ -23,6 +24,4 @@ def pick(item, name: str):
 
 @register.filter
 def channel_label(value: str) -> str:
-    from reporting.models import Channel
-
     return Channel(value).label if value in Channel.values else value

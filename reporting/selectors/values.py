@@ -1,0 +1,143 @@
+"""The values around a return: the period's methodology and form layout, the return's own values,
+last year's approved values and the other cities' values."""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import OuterRef, Subquery
+
+from indices.engine.spec import MethodologySpec, NodeSpec
+from methodology.selectors import methodology_spec
+from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
+
+# The methodology behind a period.
+
+def period_spec(*, period: ReportingPeriod) -> MethodologySpec:
+    """The period's methodology as plain data (cached while published: indices.selectors.methodology_spec)."""
+    return methodology_spec(version=period.methodology)
+
+
+@dataclass
+class FormSection:
+    code: str
+    name_zh: str
+    name_en: str
+    groups: list[FormGroup] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for group in self.groups for code in group.codes]
+
+
+@dataclass
+class FormGroup:
+    code: str
+    name_zh: str
+    name_en: str
+    codes: list[str] = field(default_factory=list)
+
+
+def form_sections(spec: MethodologySpec) -> list[FormSection]:
+    """Dimensions and their groups with the indicator codes under each, then the context variables."""
+    sections = []
+    for dimension in spec.root.children:
+        if not isinstance(dimension, NodeSpec):
+            continue
+        section = FormSection(dimension.code, dimension.name_zh, dimension.name_en)
+        for group in dimension.children:
+            if isinstance(group, NodeSpec):
+                codes = [item.code for _, _, item in _walk(group) if not isinstance(item, NodeSpec)]
+                section.groups.append(FormGroup(group.code, group.name_zh, group.name_en, codes))
+            else:
+                section.groups.append(FormGroup(group.code, group.name_zh, group.name_en, [group.code]))
+        sections.append(section)
+    if spec.context_variables:
+        sections.append(FormSection("CONTEXT", "背景变量", "Context variables", [
+            FormGroup("CONTEXT", "背景变量（不计分）", "Context variables (reported, not scored)",
+                      [variable.code for variable in spec.context_variables])]))
+    return sections
+
+
+def _walk(node):
+    yield None, None, node
+    if isinstance(node, NodeSpec):
+        for child in node.children:
+            yield from _walk(child)
+
+
+# Values around a return.
+
+def return_values(*, indicator_return: IndicatorReturn) -> dict[str, ReturnValue]:
+    return {value.indicator.code: value for value in ReturnValue.objects.filter(
+        indicator_return=indicator_return).select_related("indicator")}
+
+
+def previous_approved_values(*, indicator_return: IndicatorReturn) -> dict[str, Decimal]:
+    """Last year's approved values of the same city, by code."""
+    return previous_approved_values_for(city_ids=[indicator_return.city_id],
+                                        data_year=indicator_return.period.data_year).get(indicator_return.city_id, {})
+
+
+def previous_approved_values_for(*, city_ids, data_year: int) -> dict[int, dict[str, Decimal]]:
+    rows = ReturnValue.objects.filter(
+        indicator_return__city_id__in=city_ids, indicator_return__period__data_year=data_year - 1,
+        indicator_return__state=ReturnState.APPROVED, value__isnull=False,
+    ).values_list("indicator_return__city_id", "indicator__code", "value")
+    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for city_id, code, value in rows:
+        result[city_id][code] = value
+    return result
+
+
+def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None,
+                codes: Iterable[str] | None = None) -> dict[str, list[Decimal]]:
+    """Other cities' values for the period: each city's latest submitted or approved revision; only the
+    values of ``codes`` if given (a check of one field needs one indicator's peers)."""
+    by_city = peer_values_by_city(period=period, codes=codes)
+    result: dict[str, list[Decimal]] = defaultdict(list)
+    for city_id, values in by_city.items():
+        if city_id == exclude_city_id:
+            continue
+        for code, value in values.items():
+            result[code].append(value)
+    return result
+
+
+def peer_values_by_city(*, period: ReportingPeriod,
+                        codes: Iterable[str] | None = None) -> dict[int, dict[str, Decimal]]:
+    rows = ReturnValue.objects.filter(
+        indicator_return__period=period, value__isnull=False,
+        indicator_return__state__in=(ReturnState.SUBMITTED, ReturnState.APPROVED),
+    )
+    if codes is not None:
+        # The latest revision is chosen over all the city's values, as without the filter: one lacking
+        # these codes still hides an older revision's.
+        newest = rows.filter(indicator_return__city_id=OuterRef("indicator_return__city_id")).order_by(
+            "-indicator_return__revision").values("indicator_return__revision")[:1]
+        rows = rows.filter(indicator__code__in=list(codes), indicator_return__revision=Subquery(newest))
+    rows = rows.values_list("indicator_return__city_id", "indicator_return__revision", "indicator__code", "value")
+    latest: dict[int, int] = {}
+    for city_id, revision, _code, _value in rows:
+        latest[city_id] = max(latest.get(city_id, 0), revision)
+    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for city_id, revision, code, value in rows:
+        if revision == latest[city_id]:
+            result[city_id][code] = value
+    return result
+
+
+@dataclass(frozen=True)
+class PeerPosition:
+    count: int
+    minimum: Decimal | None
+    median: Decimal | None
+    maximum: Decimal | None
+
+
+def peer_positions(peers: dict[str, list[Decimal]]) -> dict[str, PeerPosition]:
+    return {code: PeerPosition(len(values), min(values), statistics.median(values), max(values))
+            for code, values in peers.items() if values}

@@ -1,0 +1,63 @@
+"""What every workflow step checks first: the row lock, who acts, the period and the return's state.
+
+A refused step raises PermissionDenied (wrong person) or WorkflowError (wrong time or state), with a
+message people see; tests assert on the messages.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.permissions import user_is_reviewer
+from reporting.models import IndicatorReturn, PeriodState, ReportingPeriod, ValueChange
+from reporting.selectors import PERIOD_CLOSED, Refusal
+
+REVIEWERS_ONLY = _("Only reviewers can do this.")
+
+
+class WorkflowError(ValidationError):
+    """A step the return's state, the period or the deadline does not allow; shown to the user."""
+
+
+class EditConflict(Exception):
+    """A save from a form that was loaded before someone else saved the return."""
+
+    def __init__(self, *, current_version: int, changes: list[ValueChange]):
+        self.current_version = current_version
+        self.changes = changes
+        super().__init__(f"the return is at version {current_version}")
+
+
+def lock_return(indicator_return: IndicatorReturn) -> IndicatorReturn:
+    """The return re-read under a row lock.
+
+    Two people acting on one return at once (two filers saving, a reviewer approving while the filer
+    saves): the lock makes the second wait and then see the first one's result.
+    """
+    return IndicatorReturn.objects.select_for_update().select_related("period__methodology", "city").get(
+        pk=indicator_return.pk)
+
+
+def require_reviewer(actor) -> None:
+    if not user_is_reviewer(actor):
+        raise PermissionDenied(REVIEWERS_ONLY)
+
+
+def require_open_period(period: ReportingPeriod) -> None:
+    if period.state == PeriodState.CLOSED:
+        raise WorkflowError(PERIOD_CLOSED, code="closed")
+
+
+def raise_refusal(refusal: Refusal | None) -> None:
+    """Raise the refusal a selector found (pages hide their forms by the same one): someone who is not the
+    city's filer is forbidden, the rest is a workflow error."""
+    if refusal is None:
+        return
+    if refusal.forbidden:
+        raise PermissionDenied(refusal.message)
+    raise WorkflowError(refusal.message, code=refusal.code, params=refusal.params)
+
+
+def require_state(indicator_return: IndicatorReturn, states, message, code: str) -> None:
+    if indicator_return.state not in states:
+        raise WorkflowError(message, code=code, params={"state": indicator_return.get_state_display()})
