@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.checks import register
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,9 +9,7 @@ class IndicesConfig(AppConfig):
     verbose_name = _("Index results")
 
     def ready(self):
-        from django.core.checks import register
-
-        from indices import receivers  # noqa: F401  (connects them; they import models)
-        from indices.reports.checks import report_dependencies_check
+        from indices import receivers  # noqa: F401  connects them; in ready(): they import models
+        from indices.reports.checks import report_dependencies_check  # in ready(): imports models
 
         register(report_dependencies_check, "indices")

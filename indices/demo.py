@@ -246,18 +246,32 @@ def _draw_city(draw: _CityDraw) -> None:
 
     ``size`` is GDP relative to a typical large city and ``wealth`` GDP per head in 100 thousand
     yuan: balances, counts and capital grow with them, rates and shares do not; noise on top.
+    Each part draws from its own topics' random streams, so the order of the parts only matters
+    where one reads the values of another (the context first, the market before the economy).
     """
     city = draw.city
     size = city.gdp / 15000
     wealth = city.gdp / city.population / 10
+    _draw_context(draw, wealth=wealth)
+    _draw_market(draw, size=size, wealth=wealth)
+    _draw_economy(draw, size=size, wealth=wealth)
+    _draw_environment(draw, size=size, wealth=wealth)
 
+
+def _draw_context(draw: _CityDraw, *, wealth: float) -> None:
+    """Population, GDP and borrowers: reported beside the indicators, and the base of several of them."""
+    city = draw.city
     uniform = draw.rng("context").uniform
     draw.put("POP", city.population, city.population * (1 + uniform(-0.004, 0.012)))
     draw.put("GDP", city.gdp, city.gdp * (1 + uniform(0.025, 0.07)))
     borrowers = city.population * uniform(0.30, 0.45) * (0.85 + 0.15 * wealth)
     draw.put("BORROWERS", borrowers, borrowers * uniform(1.01, 1.06))
-    population, borrowers = draw.get("POP"), draw.get("BORROWERS")
 
+
+def _draw_market(draw: _CityDraw, *, size: float, wealth: float) -> None:
+    """M1–M4: institutions, lending balances, capital and asset quality."""
+    city = draw.city
+    population = draw.get("POP")
     uniform = draw.rng("M1").uniform
     online_lenders = 1 + round(10 * size ** 0.8 * uniform(0.3, 1.7))
     draw.put("M1.3", online_lenders, online_lenders + draw.rng("M1.3").choice((-2, -1, 0, 0, 0, 1)))
@@ -292,6 +306,12 @@ def _draw_city(draw: _CityDraw) -> None:
     return_on_assets = uniform(0.4, 2.8)
     draw.put("M4.3", return_on_assets, return_on_assets + uniform(-0.4, 0.3))
 
+
+def _draw_economy(draw: _CityDraw, *, size: float, wealth: float) -> None:
+    """E1–E4: consumption, innovation, digital payments and inclusion (reads the market's lenders and capital)."""
+    city = draw.city
+    population, borrowers = draw.get("POP"), draw.get("BORROWERS")
+    lenders, companies = draw.floats("M1.3")[0], draw.floats("M1.2")[0]
     uniform = draw.rng("E1").uniform
     retail = city.gdp * uniform(0.34, 0.5)
     retail_growth = (uniform(0.04, 0.11), uniform(0.01, 0.07))
@@ -323,6 +343,9 @@ def _draw_city(draw: _CityDraw) -> None:
     rural = max(1.0, 100 - city.urbanisation) * uniform(0.7, 1.2)
     draw.put("E4.2", rural, rural * uniform(0.92, 1.05))
 
+
+def _draw_environment(draw: _CityDraw, *, size: float, wealth: float) -> None:
+    """V1–V4: policy support, consumer protection, credit infrastructure and risk control."""
     uniform = draw.rng("V").uniform
     policies = 4 + 10 * size ** 0.5 * uniform(0.5, 1.8)
     draw.put("V1.1", policies, policies + round(uniform(0, 4)))

@@ -20,9 +20,8 @@ from indices.engine.spec import MethodologySpec
 from indices.models import IndexRun, RunState, Score
 from indices.reports.services import reports_enqueue_for_run
 from indices.selectors import IndexInputs, index_inputs
-from methodology.models import (
-    MethodologyVersion,
-)
+from indices.task_queue import RECOMPUTE_INDEX_TASK, task_enqueue
+from methodology.models import MethodologyVersion
 from methodology.selectors import methodology_spec_fresh
 
 # Index runs.
@@ -145,12 +144,10 @@ def index_run_fail(*, run: IndexRun, error: str, details: dict | None = None) ->
 def index_recompute_request(*, period, actor, ip_address: str | None = None) -> None:
     """Queue a recompute of the period's index by hand, audited. Queued at once, not on commit as after
     an approval: nothing the task reads changes here."""
-    from indices.tasks import recompute_index_task  # indices.tasks imports this module
-
     if not may_recompute_index(actor):
         raise PermissionDenied(_(NOT_SECRETARIAT_MESSAGE))
     audit_record(actor=actor, event_type="index_run.recompute_request", obj=period, ip_address=ip_address)
-    recompute_index_task.delay(period.pk)
+    task_enqueue(RECOMPUTE_INDEX_TASK, period.pk)
 
 
 @transaction.atomic

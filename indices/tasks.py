@@ -3,7 +3,10 @@ from celery import shared_task
 from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
+from indices.reports.builder import report_engine_warm_up
+from indices.reports.services import report_build_safe
 from indices.services import index_run_compute
+from indices.task_queue import BUILD_REPORT_TASK, RECOMPUTE_INDEX_TASK
 from methodology.models import MethodologyVersion
 from methodology.services import methodology_publish_problems
 from reporting.models import ReportingPeriod
@@ -15,7 +18,7 @@ def methodology_check_task(version_id: int) -> list[str]:
     return methodology_publish_problems(version=MethodologyVersion.objects.get(pk=version_id))
 
 
-@shared_task(name="indices.recompute_index", bind=True, max_retries=5)
+@shared_task(name=RECOMPUTE_INDEX_TASK, bind=True, max_retries=5)
 def recompute_index_task(self, period_id: int) -> dict:
     """Recompute the index of a reporting period from its approved returns (enqueued on approval).
 
@@ -29,7 +32,7 @@ def recompute_index_task(self, period_id: int) -> dict:
     return {"run": run.pk, "state": run.state, "input_hash": run.input_hash}
 
 
-@shared_task(name="indices.build_report", bind=True, max_retries=3)
+@shared_task(name=BUILD_REPORT_TASK, bind=True, max_retries=3)
 def build_report_task(self, run_id: int, kind: str, language: str, city_code: str | None = None) -> dict:
     """Build one PDF report of an index run (enqueued when a run is published, or on demand).
 
@@ -37,8 +40,6 @@ def build_report_task(self, run_id: int, kind: str, language: str, city_code: st
     build that fails is recorded on the report (its previous file stays); a lost database
     connection is retried.
     """
-    from indices.reports.services import report_build_safe
-
     try:
         report = report_build_safe(run_id=run_id, kind=kind, language=language, city_code=city_code)
     except (OperationalError, InterfaceError) as error:
@@ -50,6 +51,4 @@ def build_report_task(self, run_id: int, kind: str, language: str, city_code: st
 @worker_process_init.connect
 def _report_engine_warm_up(**kwargs) -> None:
     """A new worker process imports WeasyPrint and reads the fonts once, before its first report."""
-    from indices.reports.builder import report_engine_warm_up
-
     report_engine_warm_up()

@@ -36,7 +36,7 @@ class RenderedReport:
 def _refusing_fetcher():
     """A WeasyPrint URL fetcher that reads only data: URLs (the inlined charts): no file:// or
     network URL may be read, whatever text a methodologist or a filer entered."""
-    from weasyprint import URLFetcher
+    from weasyprint import URLFetcher  # lazy: about a second to import, and needs Pango
 
     return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
@@ -44,7 +44,7 @@ def _refusing_fetcher():
 @functools.cache
 def _font_config():
     """One FontConfiguration per process: fontconfig's font list is read once, not per report."""
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.text.fonts import FontConfiguration  # lazy: about a second to import, and needs Pango
 
     return FontConfiguration()
 
@@ -75,9 +75,9 @@ def _ua_stylesheet():
     footnotes or notes, and only list items show markers, so those rules are dropped and ``::marker`` is
     kept for ``li`` only: the pages are the same, pixel for pixel. Read once per process.
     """
-    from weasyprint import CSS
-    from weasyprint.css.counters import CounterStyle
-    from weasyprint.html import UA
+    from weasyprint import CSS  # lazy: about a second to import, and needs Pango
+    from weasyprint.css.counters import CounterStyle  # lazy: about a second to import, and needs Pango
+    from weasyprint.html import UA  # lazy: about a second to import, and needs Pango
 
     lines = [line for line in UA.splitlines() if not re.match(r"::(footnote|note)-", line)]
     text = "\n".join(lines)
@@ -90,8 +90,8 @@ def _ua_stylesheet():
 @functools.cache
 def _html_class():
     """weasyprint.HTML with the lighter user-agent stylesheet (WeasyPrint has no public option for it)."""
-    from weasyprint import HTML
-    from weasyprint.html import UA_FORM_STYLESHEET
+    from weasyprint import HTML  # lazy: about a second to import, and needs Pango
+    from weasyprint.html import UA_FORM_STYLESHEET  # lazy: about a second to import, and needs Pango
 
     class ReportHTML(HTML):
         def _ua_stylesheets(self, forms=False):

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.permissions import user_is_filer, user_is_reviewer
 from indices.models import Report, ReportKind, ReportState
+from reporting.models import ReportingPeriod
 
 
 def reports_visible_to(*, user) -> QuerySet[Report]:
@@ -24,8 +25,6 @@ def user_may_see_city_report(user, city) -> bool:
 
 def city_reports_offered(*, user) -> list:
     """The published periods whose report of the user's own city a filer may download (built on demand)."""
-    from reporting.models import ReportingPeriod
-
     if not user_is_filer(user):
         return []
     # Only a succeeded run can be published (index_run_publish), so a published run is enough.

@@ -19,6 +19,7 @@ from audit.services import audit_record
 from ccfi_portal.i18n import is_chinese, pick
 from indices.models import IndexRun, Report, ReportKind, ReportState
 from indices.reports.builder import report_render_pdf
+from indices.task_queue import BUILD_REPORT_TASK, task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -105,16 +106,14 @@ def reports_enqueue_for_run(run: IndexRun) -> None:
     ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city reports would take
     half a minute in the request; they are built on first download).
     """
-    from indices.tasks import build_report_task
-
     run_id = run.pk
     for language in LANGUAGES:
-        build_report_task.delay(run_id, ReportKind.WHITE_PAPER, language)
+        task_enqueue(BUILD_REPORT_TASK, run_id, ReportKind.WHITE_PAPER, language)
     if settings.REPORTS_CITY_ON_PUBLISH:
         codes = list(run.scores.filter(level=0).values_list("city__code", flat=True).order_by("city__code"))
         for code in codes:
             for language in LANGUAGES:
-                build_report_task.delay(run_id, ReportKind.CITY, language, code)
+                task_enqueue(BUILD_REPORT_TASK, run_id, ReportKind.CITY, language, code)
 
 
 @transaction.atomic

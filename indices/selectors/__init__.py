@@ -1,0 +1,103 @@
+"""Selectors of the indices app: functions that read, split by concern into the modules below.
+
+Every public name is re-exported here, so ``from indices.selectors import X`` and ``selectors.X`` work
+wherever the code and the tests use them."""
+from indices.selectors.inputs import (
+    IndexInputs,
+    index_inputs,
+)
+from indices.selectors.methodology_reader import (
+    ReaderItem,
+    ReaderTree,
+    methodology_current_for_reader,
+    methodology_reader_tree,
+    methodology_versions_for_reader,
+)
+from indices.selectors.previews import (
+    ImpactMover,
+    ImpactNode,
+    ImpactPreview,
+    WeightChange,
+    WhatIf,
+    WhatIfRow,
+    methodology_whatif,
+    return_impact_preview,
+)
+from indices.selectors.profiles import (
+    CityProfile,
+    HistoryPoint,
+    ProfileItem,
+    city_profile,
+    strengths_and_weaknesses,
+)
+from indices.selectors.ranking import (
+    RANKING_SORTS,
+    RankingRow,
+    RankingTable,
+    ranking_sort,
+    ranking_sort_is_valid,
+    ranking_table,
+)
+from indices.selectors.runs import (
+    ReaderPeriod,
+    RunExplanation,
+    ranking_periods,
+    reader_default_period,
+    run_explanation,
+    run_for_reader,
+    run_is_illustrative,
+    run_is_published,
+    run_latest_provisional,
+    run_medians,
+    run_previous_published,
+    run_published,
+    run_returns,
+    run_scores,
+    runs_by_period,
+    runs_for_reader,
+)
+
+__all__ = [
+    "IndexInputs",
+    "index_inputs",
+    "run_published",
+    "run_latest_provisional",
+    "run_for_reader",
+    "runs_for_reader",
+    "runs_by_period",
+    "run_is_published",
+    "ReaderPeriod",
+    "ranking_periods",
+    "reader_default_period",
+    "run_previous_published",
+    "run_returns",
+    "run_is_illustrative",
+    "ReaderItem",
+    "ReaderTree",
+    "methodology_reader_tree",
+    "methodology_versions_for_reader",
+    "methodology_current_for_reader",
+    "run_scores",
+    "run_medians",
+    "RankingRow",
+    "RankingTable",
+    "RANKING_SORTS",
+    "ranking_sort",
+    "ranking_sort_is_valid",
+    "ranking_table",
+    "ProfileItem",
+    "HistoryPoint",
+    "CityProfile",
+    "strengths_and_weaknesses",
+    "city_profile",
+    "WhatIfRow",
+    "WeightChange",
+    "WhatIf",
+    "methodology_whatif",
+    "ImpactMover",
+    "ImpactNode",
+    "ImpactPreview",
+    "return_impact_preview",
+    "RunExplanation",
+    "run_explanation",
+]
