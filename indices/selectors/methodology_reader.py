@@ -6,7 +6,7 @@ from functools import cached_property
 import numpy as np
 from django.db.models import QuerySet
 
-from accounts.permissions import may_see_provisional
+from accounts.permissions import may_see_draft_methodology
 from indices.engine.spec import MethodologySpec, NodeSpec
 from indices.engine.tree import declared_weights, effective_weights, plan_tree, sibling_shares
 from indices.models import IndexRun
@@ -135,9 +135,9 @@ def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderT
 
 
 def methodology_versions_for_reader(*, user=None) -> QuerySet[MethodologyVersion]:
-    """Versions a reader may open: published and retired ones; drafts too for those who see provisional runs."""
+    """Versions a reader may open: published and retired ones; drafts too for the secretariat."""
     versions = MethodologyVersion.objects.order_by("code", "-published_at", "-created_at")
-    if not may_see_provisional(user):
+    if not may_see_draft_methodology(user):
         versions = versions.exclude(state=MethodologyState.DRAFT)
     return versions
 
