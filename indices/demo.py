@@ -470,7 +470,7 @@ def demo_index_ensure() -> list[DemoIndexOutcome]:
             "data_year"):
         run = index_run_compute(period=period)
         publish = (methodologist is not None and run.state == RunState.SUCCEEDED and not run.is_provisional
-                   and not period.runs.filter(published_at__isnull=False).exists())
+                   and not period.runs.published().exists())
         if publish:
             run = index_run_publish(run=run, actor=methodologist)
         outcomes.append(DemoIndexOutcome(data_year=period.data_year, run=run, published=publish))

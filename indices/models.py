@@ -85,6 +85,11 @@ class IndexRun(models.Model):
         return sum(self.timings.values()) * 1000
 
     @property
+    def is_published(self) -> bool:
+        """Readers see this run: the one test for a run in hand (for querysets: IndexRun.objects.published())."""
+        return self.published_at is not None
+
+    @property
     def is_publishable(self) -> bool:
         """Whether the run may become its period's public result: it finished and every city's return was
         approved. One rule for the publish service and the run list's Publish button."""

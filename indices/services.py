@@ -164,7 +164,7 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
                                   code="not_succeeded")
         raise ValidationError(_(RUN_PROVISIONAL_MESSAGE) % {"count": run.units, "total": City.objects.count()},
                               code="provisional")
-    replaced = [previous.pk for previous in runs.filter(published_at__isnull=False).exclude(pk=run.pk)]
+    replaced = [previous.pk for previous in runs.published().exclude(pk=run.pk)]
     runs.filter(pk__in=replaced).update(published_at=None, published_by=None)
     run.published_at, run.published_by = timezone.now(), actor
     run.save(update_fields=["published_at", "published_by"])

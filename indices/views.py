@@ -44,7 +44,7 @@ def _reader_run_context(request, period: ReportingPeriod) -> dict:
         raise Http404
     return {
         "run": run,
-        "provisional": not selectors.run_is_published(run),
+        "provisional": not run.is_published,
         "illustrative": selectors.run_is_illustrative(run=run),
         "other_run": other_run,
     }
@@ -157,7 +157,7 @@ def city_detail(request, code: str):
         "city": city,
         "profile": profile,
         "charts": charts,
-        "city_report_allowed": run.published_at is not None and user_may_see_city_report(request.user, city),
+        "city_report_allowed": run.is_published and user_may_see_city_report(request.user, city),
     })
 
 
@@ -254,7 +254,7 @@ def run_detail(request, pk: int):
     secretariat otherwise."""
     run = get_object_or_404(IndexRun.objects.select_related("period", "methodology", "published_by"), pk=pk)
     secretariat = may_see_provisional(request.user)
-    if run.published_at is None and not secretariat:
+    if not run.is_published and not secretariat:
         raise Http404
     return render(request, "indices/run_detail.html", {
         "explanation": selectors.run_explanation(run=run),

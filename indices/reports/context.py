@@ -71,7 +71,7 @@ def _meta(data: ReportData, lang: Lang) -> dict:
         "input_hash": run.input_hash[:12],
         "cities": len(data.cities),
         "indicators": len(data.indicators),
-        "published": run.published_at is not None,
+        "published": run.is_published,
     }
 
 

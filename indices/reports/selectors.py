@@ -2,14 +2,14 @@
 from django.db.models import Q, QuerySet
 
 from accounts.permissions import user_is_filer, user_is_reviewer
-from indices.models import Report, ReportKind, ReportState
+from indices.models import IndexRun, Report, ReportKind, ReportState
 from reporting.models import ReportingPeriod
 
 
 def reports_visible_to(*, user) -> QuerySet[Report]:
     """Built reports of published runs: every white paper for everyone; a city report for that
     city's filers and for reviewers."""
-    reports = (Report.objects.filter(run__published_at__isnull=False).exclude(file="").exclude(sha256="")
+    reports = (Report.objects.filter(run__in=IndexRun.objects.published()).exclude(file="").exclude(sha256="")
                .select_related("run__period", "run__methodology", "city"))
     if user_is_reviewer(user):
         return reports
@@ -28,7 +28,7 @@ def city_reports_offered(*, user) -> list:
     if not user_is_filer(user):
         return []
     # Only a succeeded run can be published (index_run_publish), so a published run is enough.
-    return list(ReportingPeriod.objects.filter(runs__published_at__isnull=False).distinct().order_by("-data_year"))
+    return list(ReportingPeriod.objects.filter(runs__in=IndexRun.objects.published()).distinct().order_by("-data_year"))
 
 
 def run_report_builds(*, run) -> dict:

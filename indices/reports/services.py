@@ -122,7 +122,7 @@ def reports_rebuild(*, run: IndexRun, actor, ip_address: str | None = None) -> N
     after the report templates changed. Unchanged files are not rewritten (builds are deterministic)."""
     if not may_rebuild_reports(actor):
         raise PermissionDenied(_(NOT_METHODOLOGIST_MESSAGE))
-    if run.published_at is None:
+    if not run.is_published:
         raise ValidationError(_(NOT_PUBLISHED_MESSAGE), code="not_published")
     audit_record(actor=actor, event_type="reports.rebuild", obj=run, ip_address=ip_address,
                  details={"input_hash": run.input_hash})

@@ -123,7 +123,7 @@ def city_profile(*, run, city, top: int = 3) -> CityProfile:
         if score is None:
             continue
         history.append(HistoryPoint(data_year=year, run=year_run, score=score.value, rank=score.rank,
-                                    cities=counts.get(year_run.pk, 0), published=year_run.published_at is not None))
+                                    cities=counts.get(year_run.pk, 0), published=year_run.is_published))
     return CityProfile(city=city, run=run, tree=tree, items=tuple(items), strengths=tuple(strengths),
                        weaknesses=tuple(weaknesses), history=tuple(history),
                        cities=counts.get(run.pk, 0))

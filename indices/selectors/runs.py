@@ -27,7 +27,7 @@ def run_latest_provisional(*, period) -> IndexRun | None:
     """The period's newest succeeded run that is not published (None when the published run is the newest)."""
     latest = (IndexRun.objects.filter(period=period, state=RunState.SUCCEEDED)
               .select_related("period", "methodology").order_by("-created_at", "-id").first())
-    return latest if latest is not None and latest.published_at is None else None
+    return latest if latest is not None and not latest.is_published else None
 
 
 def run_for_reader(*, period, user=None, provisional: bool = False) -> IndexRun | None:
@@ -64,10 +64,6 @@ def runs_by_period() -> list[tuple[ReportingPeriod, list[IndexRun]]]:
     return [(period, runs[period.pk]) for period in ReportingPeriod.objects.order_by("-data_year")]
 
 
-def run_is_published(run) -> bool:
-    return run.published_at is not None
-
-
 @dataclass(frozen=True)
 class ReaderPeriod:
     period: ReportingPeriod
@@ -90,7 +86,7 @@ def ranking_periods(*, user=None) -> list[ReaderPeriod]:
         period = newest_first[0].period
         result.append(ReaderPeriod(
             period=period, data_year=period.data_year,
-            published=any(run.published_at is not None for run in newest_first),
+            published=any(run.is_published for run in newest_first),
         ))
     return result
 

@@ -47,7 +47,7 @@ def test_a_methodologist_publishes_from_the_run_list(period, client):
     response = client.post(reverse("indices:run_publish", args=[run.pk]), follow=True)
 
     run.refresh_from_db()
-    assert run.published_at is not None and AuditEvent.objects.filter(event_type="index_run.publish").exists()
+    assert run.is_published and AuditEvent.objects.filter(event_type="index_run.publish").exists()
     assert "2024" in response.content.decode()
     login(client, "reviewer")
     assert client.post(reverse("indices:run_publish", args=[run.pk])).status_code == 403
@@ -70,7 +70,7 @@ def test_publishing_a_provisional_run_says_why_not(period, client):
     response = client.post(reverse("indices:run_publish", args=[run.pk]), follow=True)
 
     run.refresh_from_db()
-    assert run.published_at is None
+    assert not run.is_published
     assert "29" in response.content.decode() and "30" in response.content.decode()
 
 

@@ -120,7 +120,7 @@ def test_an_engine_error_fails_the_run_with_its_message_and_keeps_the_published_
     assert "几何" in failed.error or "geometric" in failed.error
     assert not Score.objects.filter(run=failed).exists()
     published.refresh_from_db()
-    assert published.published_at is not None and scores_of(published) == before
+    assert published.is_published and scores_of(published) == before
 
 
 def test_a_failed_run_is_tried_again_by_the_next_call(demo):
@@ -155,7 +155,7 @@ def test_only_a_methodologist_publishes_a_complete_finished_run(demo, reviewer, 
         index_run_publish(run=failed, actor=methodologist)
 
     published = index_run_publish(run=run, actor=methodologist)
-    assert published.published_at is not None and published.published_by == methodologist
+    assert published.is_published and published.published_by == methodologist
     assert AuditEvent.objects.filter(event_type="index_run.publish", object_id=str(run.pk)).exists()
 
 
@@ -165,7 +165,7 @@ def test_publishing_a_newer_run_replaces_the_published_one(demo, methodologist):
     second = index_run_publish(run=index_run_compute(period=demo), actor=methodologist)
 
     first.refresh_from_db()
-    assert first.published_at is None and second.published_at is not None
+    assert not first.is_published and second.is_published
     event = AuditEvent.objects.get(event_type="index_run.publish", object_id=str(second.pk))
     assert event.details["replaced_runs"] == [first.pk]
 

@@ -51,5 +51,5 @@ def test_a_failing_task_leaves_the_published_scores_untouched(celery_worker_proc
     assert failed.state == RunState.FAILED and failed.error
     assert not Score.objects.filter(run=failed).exists()
     published.refresh_from_db()
-    assert published.published_at is not None
+    assert published.is_published
     assert scores_of(published) == before
