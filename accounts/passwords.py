@@ -3,6 +3,8 @@ from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
 
+from accounts.models import PasswordRecord
+
 
 class CharacterClassesValidator:
     """等保 level 3 asks for complex passwords: at least ``min_classes`` of lower-case letters, upper-case
@@ -33,7 +35,7 @@ class PasswordHistoryValidator:
     """等保 level 3: a new password must differ from the user's last ``remember`` passwords (the current
     one included; an account whose password was never changed has only its current one on record).
     Django calls ``password_changed`` once a user is saved with a new password: the hash is recorded
-    there, which also dates the password for the expiry rule (reporting.selectors.user_password_expired)."""
+    there, which also dates the password for the expiry rule (accounts.selectors.user_password_expired)."""
 
     def __init__(self, remember: int = 5):
         self.remember = remember
@@ -41,8 +43,6 @@ class PasswordHistoryValidator:
     def validate(self, password: str, user=None) -> None:
         if user is None or user.pk is None:
             return
-        from accounts.models import PasswordRecord
-
         recent = list(PasswordRecord.objects.filter(user=user).values_list("password", flat=True)[:self.remember])
         # The current hash is usually the newest record too: check each hash once (each check is slow).
         hashes = dict.fromkeys(encoded for encoded in [user.password, *recent] if encoded)
@@ -50,8 +50,6 @@ class PasswordHistoryValidator:
             raise ValidationError(self.get_help_text(), code="password_reused")
 
     def password_changed(self, password: str, user=None) -> None:
-        from accounts.models import PasswordRecord
-
         if user is None or user.pk is None:
             return
         PasswordRecord.objects.create(user=user, password=user.password)

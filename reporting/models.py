@@ -134,7 +134,7 @@ class IndicatorReturn(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["city", "period", "revision"], name="return_unique_revision"),
             # The revision in force: an amendment replaces it only when the amendment is approved.
-            models.UniqueConstraint(fields=["city", "period"], condition=models.Q(state="approved"),
+            models.UniqueConstraint(fields=["city", "period"], condition=models.Q(state=ReturnState.APPROVED),
                                     name="return_one_approved_revision"),
         ]
 
