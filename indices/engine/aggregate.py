@@ -161,6 +161,7 @@ class _Scores:
                 array[np.broadcast_to(mask, array.shape)] = np.nan
 
 
+# Kept in one piece: the engine's hot loop, where each split would mean another pass over the matrices.
 def _node_scores(plan, node, method, leaves, needed, weights) -> tuple[_Scores, np.ndarray | None]:
     """One node's scores (units × samples) and where a geometric or harmonic mean met a value ≤ 0.
 

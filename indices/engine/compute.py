@@ -58,23 +58,7 @@ def compute(*, methodology: MethodologySpec, units: Sequence[str], values: np.nd
 
     prepared = prepare(plan=plan, settings=settings, units=units, values=values, previous=previous,
                        reference=reference)
-    weights = declared_weights(plan, settings.weighting, prepared.retained)
-    nominal = aggregate(plan, LeafBlocks(plan, prepared.leaves), weights[None, :], methods=plan.aggregation,
-                        keep=range(plan.size), entropy=settings.weighting == "entropy")
-    if nominal.failures[0] is not None:
-        failure = nominal.failures[0]
-        raise failure_error(prepared, failure, method=plan.aggregation[failure.node])
-    resolved_weights = nominal.weights[0]
-    # Item-major (items × units): each item's row is contiguous, which makes ranking it fast; the
-    # result shows the transposed views (units × items).
-    kept_by_item = np.stack([nominal.scores[item][:, 0] for item in range(plan.size)])
-    if prepared.rows.size == len(units):
-        scores_by_item = kept_by_item
-    else:
-        scores_by_item = np.full((plan.size, len(units)), np.nan)
-        scores_by_item[:, prepared.rows] = kept_by_item
-    scores = scores_by_item.T
-    ranks = ranks_descending_rows(scores_by_item).T
+    resolved_weights, scores, ranks = _nominal_scores(prepared, unit_count=len(units))
 
     shares = sibling_shares(plan, resolved_weights, prepared.retained)
     effective = effective_weights(plan, shares)
@@ -101,6 +85,27 @@ def compute(*, methodology: MethodologySpec, units: Sequence[str], values: np.nd
         uncertainty=uncertainty_result,
         sensitivity=analyse_sensitivity(prepared, weights=resolved_weights) if sensitivity else None,
     )
+
+
+def _nominal_scores(prepared: Prepared, *, unit_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nominal run: the resolved weight of every item, then scores and ranks, units × items
+    (NaN and no rank for a unit the screening dropped)."""
+    plan, settings = prepared.plan, prepared.settings
+    weights = declared_weights(plan, settings.weighting, prepared.retained)
+    nominal = aggregate(plan, LeafBlocks(plan, prepared.leaves), weights[None, :], methods=plan.aggregation,
+                        keep=range(plan.size), entropy=settings.weighting == "entropy")
+    if nominal.failures[0] is not None:
+        failure = nominal.failures[0]
+        raise failure_error(prepared, failure, method=plan.aggregation[failure.node])
+    # Item-major (items × units): each item's row is contiguous, which makes ranking it fast; the
+    # result shows the transposed views (units × items).
+    kept_by_item = np.stack([nominal.scores[item][:, 0] for item in range(plan.size)])
+    if prepared.rows.size == unit_count:
+        scores_by_item = kept_by_item
+    else:
+        scores_by_item = np.full((plan.size, unit_count), np.nan)
+        scores_by_item[:, prepared.rows] = kept_by_item
+    return nominal.weights[0], scores_by_item.T, ranks_descending_rows(scores_by_item).T
 
 
 def input_hash(*, methodology: MethodologySpec, units: Sequence[str], values: np.ndarray,

@@ -64,21 +64,49 @@ def prepare(*, plan: TreePlan, settings: EngineSettings, units: tuple[str, ...],
     if not rows.size:
         raise EngineError(N_("no unit has enough data: every unit is below the availability threshold"))
     kept_units = tuple(units[row] for row in rows)
-    every_unit = rows.size == len(units)
+    filled, all_values, imputed = _impute_kept(values, previous, rows=rows, unit_count=len(units),
+                                               kept_columns=kept_columns, method=settings.imputation)
+    treated, treated_reference, treatments = _transform_and_treat(
+        filled, reference, plan=plan, settings=settings, kept_columns=kept_columns, kept_units=kept_units)
+    indicators = plan.indicators
+    unnormalised = Prepared(
+        plan=plan, settings=settings, units=units, rows=rows, screening=screening, retained=retained,
+        values=all_values, imputed=imputed, treated=treated, treated_reference=treated_reference,
+        treatments=treatments,
+        methods=tuple(indicator.normalisation for indicator in indicators),
+        directions=np.array([float(indicator.direction) for indicator in indicators]),
+        params=tuple(_indicator_params(indicator) for indicator in indicators),
+        leaves=np.empty(0), warnings=(),
+    )
+    leaves, warnings = normalise_leaves(unnormalised, unnormalised.methods)
+    return replace(unnormalised, leaves=leaves, warnings=warnings)
+
+
+def _impute_kept(values: np.ndarray, previous: np.ndarray | None, *, rows: np.ndarray, unit_count: int,
+                 kept_columns: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Impute the kept units' gaps in the kept indicators. Returns the kept units' filled values,
+    every unit's values with those filled in, and where a value was imputed (every unit)."""
+    every_unit = rows.size == unit_count
     kept_values = values if every_unit else values[rows]
-    filled, imputed_rows = impute(kept_values, method=settings.imputation,
+    filled, imputed_rows = impute(kept_values, method=method,
                                   previous=previous if every_unit or previous is None else previous[rows])
     if not kept_columns.all():
         filled[:, ~kept_columns] = kept_values[:, ~kept_columns]
         imputed_rows[:, ~kept_columns] = False
     if every_unit:
-        all_values, imputed = filled, imputed_rows
-    else:
-        all_values = values.copy()
-        all_values[rows] = filled
-        imputed = np.zeros(values.shape, dtype=bool)
-        imputed[rows] = imputed_rows
+        return filled, filled, imputed_rows
+    all_values = values.copy()
+    all_values[rows] = filled
+    imputed = np.zeros(values.shape, dtype=bool)
+    imputed[rows] = imputed_rows
+    return filled, all_values, imputed
 
+
+def _transform_and_treat(filled: np.ndarray, reference: np.ndarray | None, *, plan: TreePlan,
+                         settings: EngineSettings, kept_columns: np.ndarray, kept_units: tuple[str, ...],
+                         ) -> tuple[np.ndarray, np.ndarray | None, tuple[Treatment, ...]]:
+    """Blank the excluded indicators, take logs where asked and treat outliers, in the values and the
+    reference alike. ``filled`` is copied before anything is written to it."""
     indicators = plan.indicators
     logged = np.array([indicator.log_transform for indicator in indicators], dtype=bool)
     changes = not kept_columns.all() or logged.any() or settings.outlier_treatment
@@ -105,18 +133,7 @@ def prepare(*, plan: TreePlan, settings: EngineSettings, units: tuple[str, ...],
         treated[:, columns] = block
         if treated_reference is not None:
             treated_reference[:, columns] = reference_block
-
-    unnormalised = Prepared(
-        plan=plan, settings=settings, units=units, rows=rows, screening=screening, retained=retained,
-        values=all_values, imputed=imputed, treated=treated, treated_reference=treated_reference,
-        treatments=treatments,
-        methods=tuple(indicator.normalisation for indicator in indicators),
-        directions=np.array([float(indicator.direction) for indicator in indicators]),
-        params=tuple(_indicator_params(indicator) for indicator in indicators),
-        leaves=np.empty(0), warnings=(),
-    )
-    leaves, warnings = normalise_leaves(unnormalised, unnormalised.methods)
-    return replace(unnormalised, leaves=leaves, warnings=warnings)
+    return treated, treated_reference, treatments
 
 
 def normalise_leaves(prepared: Prepared, methods: Sequence[str]) -> tuple[np.ndarray, tuple[EngineWarning, ...]]:

@@ -49,7 +49,38 @@ def analyse_uncertainty(prepared: Prepared, *, weights: np.ndarray, nominal_rank
     normalisation_draw = generator.integers(len(options.normalisations), size=options.samples)
     aggregation_draw = generator.integers(len(options.aggregations), size=options.samples)
     sample_weights = weights[None, :] * factors
+    scores, errors = _sample_scores(prepared, sample_weights, normalisation_draw=normalisation_draw,
+                                    aggregation_draw=aggregation_draw, nodes=nodes)
+    failed = np.array([error is not None for error in errors], dtype=bool)
+    bands = {}
+    for node in nodes:
+        node_scores = scores[node]
+        node_scores[:, failed] = np.nan
+        bands[plan.codes[node]] = _band(node_scores, failed, nominal_ranks[:, node], rows=prepared.rows)
+    return UncertaintyResult(
+        samples=options.samples,
+        seed=options.seed,
+        weight_noise=options.weight_noise,
+        valid_samples=int((~failed).sum()),
+        bands=bands,
+        parameters=SampleParameters(
+            item_codes=plan.codes,
+            weight_factors=_read_only(factors),
+            normalisation=tuple(options.normalisations[index] for index in normalisation_draw),
+            aggregation=tuple(options.aggregations[index] for index in aggregation_draw),
+            failed=_read_only(failed),
+            errors=tuple(errors),
+        ),
+    )
 
+
+def _sample_scores(prepared: Prepared, sample_weights: np.ndarray, *, normalisation_draw: np.ndarray,
+                   aggregation_draw: np.ndarray, nodes: Sequence[int],
+                   ) -> tuple[dict[int, np.ndarray], list[str | None]]:
+    """Every sample's scores of the ``nodes`` (units × samples each) and why a sample failed (None if
+    it did not). Samples run in batches that share a normalisation and an aggregation."""
+    plan = prepared.plan
+    options = prepared.settings.uncertainty
     units = prepared.rows.size
     scores = {node: np.full((units, options.samples), np.nan) for node in nodes}
     errors: list[str | None] = [None] * options.samples
@@ -74,27 +105,7 @@ def analyse_uncertainty(prepared: Prepared, *, weights: np.ndarray, nominal_rank
                     failure = result.failures[position]
                     if failure is not None:
                         errors[sample] = failure_error(prepared, failure, method=aggregation).render()
-    failed = np.array([error is not None for error in errors], dtype=bool)
-    bands = {}
-    for node in nodes:
-        node_scores = scores[node]
-        node_scores[:, failed] = np.nan
-        bands[plan.codes[node]] = _band(node_scores, failed, nominal_ranks[:, node], rows=prepared.rows)
-    return UncertaintyResult(
-        samples=options.samples,
-        seed=options.seed,
-        weight_noise=options.weight_noise,
-        valid_samples=int((~failed).sum()),
-        bands=bands,
-        parameters=SampleParameters(
-            item_codes=plan.codes,
-            weight_factors=_read_only(factors),
-            normalisation=tuple(options.normalisations[index] for index in normalisation_draw),
-            aggregation=tuple(options.aggregations[index] for index in aggregation_draw),
-            failed=_read_only(failed),
-            errors=tuple(errors),
-        ),
-    )
+    return scores, errors
 
 
 def analyse_sensitivity(prepared: Prepared, *, weights: np.ndarray) -> SensitivityResult:

@@ -1,39 +1,24 @@
-"""The methodology in the admin: edit a draft's tree, then clone, publish, retire, export and compare.
-
-A published or retired version is frozen (methodology.models enforces it in save() and delete()). Here
-its pages, and those of its nodes and indicators, turn read-only, and an attempt to change one ends
-in a message on the page instead of a bare 403 or a 500. Life-cycle steps call methodology.services.
-"""
-import json
+"""The admin of methodology versions and of their parts (nodes, indicators, rules): edit a draft's
+tree, then clone, publish, retire, export and compare. Life-cycle steps call methodology.services."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.forms.models import BaseInlineFormSet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.services import audit_record, client_ip
-from indices.engine.spec import BOUND_FIELDS, ItemDiff
-from methodology.models import (
-    Indicator,
-    MethodologyFrozenError,
-    MethodologyNode,
-    MethodologyState,
-    MethodologyVersion,
-    ValidationRule,
-)
+from methodology.admin.diff import DIFF_STATUSES, diff_groups
+from methodology.admin.forms import MethodologyCloneForm, MethodologyCompareForm, VersionPartForm, VersionPartFormSet
+from methodology.admin.freeze import FrozenVersionAdminMixin
+from methodology.models import Indicator, MethodologyNode, MethodologyState, MethodologyVersion, ValidationRule
 from methodology.selectors import methodology_diff, methodology_document, methodology_next_free_label
 from methodology.services import (
     methodology_clone,
@@ -42,28 +27,11 @@ from methodology.services import (
     methodology_retire,
 )
 
-NOTHING_CHANGED_MESSAGE = _("Nothing was changed.")
 SELECT_ONE_MESSAGE = _("Select exactly one methodology version.")
 SELECT_TWO_MESSAGE = _("Select exactly two methodology versions to compare.")
 CLONED_MESSAGE = _("Methodology %(code)s %(source)s was cloned as the new draft %(version)s.")
 PUBLISHED_MESSAGE = _("Methodology %(code)s %(version)s is published; it can no longer be changed.")
 RETIRED_MESSAGE = _("Methodology %(code)s %(version)s is retired.")
-LABEL_SPACES_MESSAGE = _("A version label contains no spaces.")
-
-# Fields of a diff that change scores: the page sets them apart.
-KEY_DIFF_FIELDS = frozenset(
-    {"weight", "direction", "aggregation", "normalisation", "normalisation_params", "log_transform", "parent",
-     *BOUND_FIELDS}
-)
-DIFF_KINDS = (
-    ("indicator", _("Indicators")), ("node", _("Tree nodes")), ("context", _("Context variables")),
-    ("rule", _("Validation rules")), ("settings", _("Checks and engine settings")),
-)
-DIFF_STATUSES = (("added", _("Added")), ("removed", _("Removed")), ("changed", _("Changed")))
-
-
-def _refusal(reason: str) -> str:
-    return f"{reason} {NOTHING_CHANGED_MESSAGE}"
 
 
 def _label_params(version: MethodologyVersion) -> dict:
@@ -88,255 +56,6 @@ def _document_response(version: MethodologyVersion) -> HttpResponse:
     )
     return response
 
-
-# The freeze.
-
-@admin.action(permissions=["delete"], description=delete_selected.short_description)
-def delete_selected_drafts(modeladmin, request, queryset):
-    """Django's bulk delete, refused up front for frozen rows: its own check would end in a bare 403."""
-    frozen = modeladmin.frozen_in(queryset).first()
-    if frozen is not None:
-        modeladmin.message_user(request, _refusal(MethodologyFrozenError(frozen).messages[0]), messages.ERROR)
-        return None
-    try:
-        with transaction.atomic():
-            return delete_selected(modeladmin, request, queryset)
-    except MethodologyFrozenError as error:
-        # Published while this request ran: nothing was deleted.
-        modeladmin.message_user(request, _refusal(error.messages[0]), messages.ERROR)
-        return None
-
-
-class FrozenVersionAdminMixin:
-    """Pages of a version, or of a part of one, that turn read-only once the version leaves draft."""
-
-    version_field = "version"  # the admin model's field that holds its version's primary key
-
-    def version_of(self, obj) -> MethodologyVersion:
-        return obj.version
-
-    def frozen_version(self, obj) -> MethodologyVersion | None:
-        version = self.version_of(obj)
-        return None if version.is_draft else version
-
-    def frozen_in(self, queryset) -> models.QuerySet[MethodologyVersion]:
-        """The frozen versions that rows of ``queryset`` belong to."""
-        versions = MethodologyVersion.objects.filter(pk__in=queryset.values(self.version_field))
-        return versions.exclude(state=MethodologyState.DRAFT)
-
-    # Every edit of a methodology goes into the audit trail too, not only into Django's admin log.
-    def log_addition(self, request, obj, message):
-        self._audit(request, obj, action="add", changes=message)
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        self._audit(request, obj, action="change", changes=message)
-        return super().log_change(request, obj, message)
-
-    def log_deletions(self, request, queryset):
-        for obj in queryset:
-            self._audit(request, obj, action="delete", changes=[])
-        return super().log_deletions(request, queryset)
-
-    def _audit(self, request, obj, *, action: str, changes) -> None:
-        audit_record(actor=request.user, event_type="methodology.edit", obj=obj, ip_address=client_ip(request),
-                     details={"action": action, "changes": changes})
-
-    def delete_queryset(self, request, queryset):
-        # Row by row, so that the model's freeze check runs: a queryset delete skips Model.delete().
-        for obj in queryset:
-            obj.delete()
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and self.frozen_version(obj):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and self.frozen_version(obj):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            actions["delete_selected"] = (delete_selected_drafts, *actions["delete_selected"][1:])
-        return actions
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and object_id is not None:
-            refusal = self._refuse_if_frozen(request, object_id, allowed=self.has_change_permission(request))
-            if refusal is not None:
-                return refusal
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except MethodologyFrozenError as error:
-            # Published while this request ran: the view's transaction has rolled back.
-            return self._refuse(request, error.messages[0], request.path)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        refusal = self._refuse_if_frozen(request, object_id, allowed=self.has_delete_permission(request))
-        if refusal is not None:
-            return refusal
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except MethodologyFrozenError as error:
-            return self._refuse(request, error.messages[0], self._change_url(object_id))
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        version = self.frozen_version(obj) if obj is not None else None
-        if version is not None:
-            context["frozen_message"] = MethodologyFrozenError(version).messages[0]
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def _refuse_if_frozen(self, request, object_id, *, allowed: bool) -> HttpResponseRedirect | None:
-        """Back to the page with a message, for a user who could change the object were it a draft."""
-        obj = self.get_object(request, unquote(object_id))
-        version = self.frozen_version(obj) if obj is not None else None
-        if version is None or not allowed:
-            return None
-        return self._refuse(request, MethodologyFrozenError(version).messages[0], self._change_url(quote(obj.pk)))
-
-    def _change_url(self, object_id: str) -> str:
-        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id])
-
-    def _refuse(self, request, reason: str, url: str) -> HttpResponseRedirect:
-        self.message_user(request, _refusal(reason), messages.ERROR)
-        return HttpResponseRedirect(url)
-
-
-# Forms.
-
-class VersionPartForm(forms.ModelForm):
-    """Parents from the part's own version, and codes unique in it even when the version is read-only."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "version" in self.fields:
-            self.fields["version"].queryset = MethodologyVersion.objects.filter(state=MethodologyState.DRAFT)
-        if "parent" in self.fields:
-            self._limit_parents()
-
-    def _limit_parents(self) -> None:
-        field = self.fields["parent"]
-        nodes = MethodologyNode.objects.select_related("version")
-        version_id = self.instance.version_id or self._chosen_version_id()
-        if version_id:
-            nodes = nodes.filter(version_id=version_id)
-        else:
-            nodes = nodes.filter(version__state=MethodologyState.DRAFT)
-            field.label_from_instance = lambda node: f"{node.version.code} {node.version.version} · {node}"
-        if isinstance(self.instance, MethodologyNode) and self.instance.pk:
-            nodes = nodes.exclude(pk=self.instance.pk)
-        field.queryset = nodes
-
-    def _chosen_version_id(self) -> int | None:
-        value = self.data.get(self.add_prefix("version")) if self.is_bound else self.initial.get("version")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        code = cleaned_data.get("code")
-        # Django skips the (version, code) constraint when version is not a form field: check it here.
-        if "version" not in self.fields and code and self.instance.version_id:
-            model = type(self.instance)
-            taken = model._default_manager.filter(version_id=self.instance.version_id, code=code)
-            if taken.exclude(pk=self.instance.pk).exists():
-                self.add_error("code", self.instance.unique_error_message(model, ("version", "code")))
-        return cleaned_data
-
-
-class VersionPartFormSet(BaseInlineFormSet):
-    """Offers as parents only the nodes of the version being edited, read once for all rows."""
-
-    @cached_property
-    def parent_nodes(self) -> list[MethodologyNode]:
-        return list(MethodologyNode.objects.filter(version_id=self.instance.pk))
-
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        field = form.fields.get("parent")
-        if field is None:
-            return
-        own = form.instance.pk if isinstance(form.instance, MethodologyNode) else None  # not its own parent
-        field.queryset = MethodologyNode.objects.filter(version_id=self.instance.pk).exclude(pk=own)
-        field.choices = [("", field.empty_label), *((node.pk, str(node)) for node in self.parent_nodes
-                                                     if node.pk != own)]
-
-
-class MethodologyCloneForm(forms.Form):
-    new_version = forms.CharField(
-        label=_("New version label"), max_length=MethodologyVersion._meta.get_field("version").max_length,
-        help_text=_("The clone is a new draft of the same index under this label."),
-    )
-
-    def clean_new_version(self) -> str:
-        label = self.cleaned_data["new_version"]
-        if any(char.isspace() for char in label):
-            raise ValidationError(LABEL_SPACES_MESSAGE, code="spaces")
-        return label
-
-
-class MethodologyCompareForm(forms.Form):
-    old = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("Old version"))
-    new = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("New version"))
-
-
-# The diff page.
-
-def _field_label(name: str) -> str:
-    for model in (Indicator, MethodologyNode):
-        try:
-            return capfirst(model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            continue
-    return name
-
-
-def _display_value(name: str, value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    for model in (Indicator, MethodologyNode):
-        try:
-            choices = dict(model._meta.get_field(name).flatchoices)
-        except FieldDoesNotExist:
-            continue
-        if value in choices:
-            return str(choices[value])
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def diff_groups(items: list[ItemDiff]) -> list[dict]:
-    """The diff by kind, then by status, each change as labels and printable old and new values."""
-    groups = []
-    for kind, kind_label in DIFF_KINDS:
-        of_kind = [item for item in items if item.kind == kind]
-        sections = []
-        for status, status_label in DIFF_STATUSES:
-            rows = [
-                {"code": item.code, "name": item.name, "changes": [
-                    {"field": change.field, "label": _field_label(change.field),
-                     "old": _display_value(change.field, change.old), "new": _display_value(change.field, change.new),
-                     "key": change.field in KEY_DIFF_FIELDS}
-                    for change in item.changes
-                ]}
-                for item in of_kind if item.status == status
-            ]
-            sections.append({"status": status, "label": status_label, "rows": rows})
-        groups.append({"kind": kind, "label": kind_label, "count": len(of_kind), "sections": sections})
-    return groups
-
-
-# Admin classes.
 
 class VersionPartInline(admin.TabularInline):
     """Rows of the version's change page; read-only once the version (the inline's parent) is frozen."""
