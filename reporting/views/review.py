@@ -149,8 +149,8 @@ def completeness_board(request):
     period = None
     if request.GET.get("period", "").isdigit():
         period = next((item for item in periods if item.pk == int(request.GET["period"])), None)
-    period = period or next((item for item in periods if item.state == PeriodState.OPEN), None) or (periods[0] if periods
-                                                                                         else None)
+    open_period = next((item for item in periods if item.state == PeriodState.OPEN), None)
+    period = period or open_period or (periods[0] if periods else None)
     extension_form = ExtensionForm(request.POST or None)
     if request.method == "POST" and period is not None:
         if extension_form.is_valid():
