@@ -193,6 +193,7 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -205,9 +206,25 @@ CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 
 # Redis redelivers unacknowledged tasks after the visibility timeout: keep it above the time limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# Publishing retries the connection briefly (under a second), then gives up: the outbox keeps the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "max_retries": 1, "interval_start": 0,
+                                   "interval_step": 0.2, "interval_max": 0.5}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# The outbox (indices.outbox): work is asked for by a row in the caller's transaction and handed to the
+# broker after the commit, without retrying (a broker that is down must not hold up the request: the
+# sweep hands the row over later). Beat runs the sweep; each worker runs it once when it starts.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+OUTBOX_SWEEP_SECONDS = env.int("OUTBOX_SWEEP_SECONDS", default=30)
+OUTBOX_DISPATCH_GRACE_SECONDS = 5  # a new request is handed over by its commit hook; the sweep waits this long
+# Queued this long without a worker starting it: handed over again (tasks are idempotent). Above the time a
+# long queue of reports takes, below Redis's visibility timeout.
+OUTBOX_REQUEUE_QUEUED_SECONDS = env.int("OUTBOX_REQUEUE_QUEUED_SECONDS", default=15 * 60)
+OUTBOX_MAX_ATTEMPTS = 5  # handed over this many times to workers that died: failed, with the reason
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "indices.outbox_sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+}
 
 # Publishing a run enqueues the white paper in both languages; with workers (a broker) also every
 # city's report. Without a broker the builds run in the publishing process, so city reports are then

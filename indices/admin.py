@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from audit.admin import ReadOnlyAdminMixin
-from indices.models import IndexRun, Report, Score
+from indices.models import IndexRun, Report, Score, WorkRequest
 
 # Runs and scores are written by the index services only (computed, then published by a
 # methodologist on the site), so the admin shows them and changes none of them.
@@ -33,3 +33,13 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind", "language", "state", "run__period")
     search_fields = ("sha256", "city__name_zh", "city__name_en")
     list_select_related = ("run__period", "run__methodology", "city")
+
+
+# The outbox: background work asked for and its outcome, written by indices.outbox and the tasks only.
+
+@admin.register(WorkRequest)
+class WorkRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "task", "args", "state", "attempts", "worker", "started_at", "finished_at")
+    list_filter = ("state", "task")
+    list_select_related = ("period", "run")
+    date_hierarchy = "created_at"

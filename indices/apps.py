@@ -9,7 +9,10 @@ class IndicesConfig(AppConfig):
     verbose_name = _("Index results")
 
     def ready(self):
-        from indices import receivers  # noqa: F401  connects them; in ready(): they import models
+        from indices import (
+            receivers,  # noqa: F401  connects them; in ready(): they import models
+            tasks,  # noqa: F401  registers the tasks in every process, so the outbox finds them
+        )
         from indices.reports.checks import report_dependencies_check  # in ready(): imports models
 
         register(report_dependencies_check, "indices")

@@ -51,6 +51,8 @@ class IndexRun(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # host:pid of the process computing the run, so that a redelivery can tell a lost worker from a busy one.
+    claimed_by = models.CharField(_("computed by"), max_length=100, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT,
@@ -179,3 +181,57 @@ class Report(models.Model):
     @property
     def is_available(self) -> bool:
         return bool(self.file) and bool(self.sha256)
+
+
+class WorkState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be queued")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+UNFINISHED_WORK = (WorkState.PENDING, WorkState.QUEUED, WorkState.RUNNING)
+
+
+class WorkRequest(models.Model):
+    """A request for background work: the outbox.
+
+    Written in the same transaction as the change that asks for it (an approval, a publication, a
+    rebuild, a recompute by hand), handed to the broker after the commit, and handed again by the
+    sweep (indices.outbox) until a worker finishes it. A broker outage or a killed worker delays the
+    work; it never loses it.
+    """
+
+    task = models.CharField(_("task"), max_length=60)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=WorkState.choices, default=WorkState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    period = models.ForeignKey("reporting.ReportingPeriod", verbose_name=_("reporting period"), null=True,
+                               blank=True, on_delete=models.CASCADE, related_name="work_requests")
+    run = models.ForeignKey(IndexRun, verbose_name=_("index run"), null=True, blank=True, on_delete=models.CASCADE,
+                            related_name="work_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True,
+                                     blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=100, blank=True)  # host:pid of the process running it
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("work request")
+        verbose_name_plural = _("work requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="work_request_state_age")]
+
+    def __str__(self) -> str:
+        return f"{self.task}{self.args} {self.state}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

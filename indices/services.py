@@ -17,10 +17,10 @@ from audit.services import audit_record
 from indices.engine.compute import ENGINE_VERSION, compute, input_hash
 from indices.engine.errors import EngineError
 from indices.engine.spec import MethodologySpec
-from indices.models import IndexRun, RunState, Score
-from indices.reports.services import reports_enqueue_for_run
+from indices.models import IndexRun, RunState, Score, WorkRequest
+from indices.outbox import RECOMPUTE_INDEX_TASK, process_is_gone, this_process, work_request
+from indices.reports.services import reports_request_for_run
 from indices.selectors import IndexInputs, index_inputs
-from indices.task_queue import RECOMPUTE_INDEX_TASK, task_enqueue
 from methodology.models import MethodologyVersion
 from methodology.selectors import methodology_spec_fresh
 
@@ -47,21 +47,25 @@ def _claim(*, period, methodology: MethodologyVersion, digest: str, inputs: Inde
     """The run for these inputs, and whether this caller computes it.
 
     The unique (period, input hash) constraint decides between concurrent callers: exactly one
-    inserts the row, the others find it. A failed run, or one left running by a lost worker (past
-    the task's hard time limit), is claimed again by a conditional update that only one caller wins.
+    inserts the row, the others find it. A failed run, or one left running by a lost worker (a process
+    of this machine that is gone, or any past the task's hard time limit), is claimed again by a
+    conditional update that only one caller wins.
     """
-    now = timezone.now()
+    now, claimant = timezone.now(), this_process()
     run, created = IndexRun.objects.get_or_create(
         period=period, input_hash=digest,
         defaults=dict(methodology=methodology, engine_version=ENGINE_VERSION, state=RunState.RUNNING,
                       is_provisional=not inputs.is_complete, units=len(inputs.units), started_at=now,
-                      inputs=inputs.document()),
+                      inputs=inputs.document(), claimed_by=claimant),
     )
     if created:
         return run, True
     abandoned_before = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     reclaimable = Q(state=RunState.FAILED) | Q(state=RunState.RUNNING, started_at__lt=abandoned_before)
-    won = IndexRun.objects.filter(reclaimable, pk=run.pk).update(state=RunState.RUNNING, started_at=now, error="")
+    if run.state == RunState.RUNNING and process_is_gone(run.claimed_by):
+        reclaimable |= Q(state=RunState.RUNNING, claimed_by=run.claimed_by)
+    won = IndexRun.objects.filter(reclaimable, pk=run.pk).update(state=RunState.RUNNING, started_at=now, error="",
+                                                                  claimed_by=claimant)
     run.refresh_from_db()
     return run, bool(won)
 
@@ -141,13 +145,13 @@ def index_run_fail(*, run: IndexRun, error: str, details: dict | None = None) ->
 
 
 @transaction.atomic
-def index_recompute_request(*, period, actor, ip_address: str | None = None) -> None:
-    """Queue a recompute of the period's index by hand, audited. Queued at once, not on commit as after
-    an approval: nothing the task reads changes here."""
+def index_recompute_request(*, period, actor, ip_address: str | None = None) -> WorkRequest:
+    """Ask for a recompute of the period's index by hand, audited in the same transaction; queued after
+    the commit (a broker that is down leaves it for the outbox sweep)."""
     if not may_recompute_index(actor):
         raise PermissionDenied(_(NOT_SECRETARIAT_MESSAGE))
     audit_record(actor=actor, event_type="index_run.recompute_request", obj=period, ip_address=ip_address)
-    task_enqueue(RECOMPUTE_INDEX_TASK, period.pk)
+    return work_request(task=RECOMPUTE_INDEX_TASK, args=[period.pk], period_id=period.pk, actor=actor)
 
 
 @transaction.atomic
@@ -171,5 +175,5 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
     audit_record(actor=actor, event_type="index_run.publish", obj=run, ip_address=ip_address,
                  details={"input_hash": run.input_hash, "replaced_runs": replaced})
     if settings.REPORTS_BUILD_ON_PUBLISH:
-        transaction.on_commit(lambda: reports_enqueue_for_run(run))
+        reports_request_for_run(run, actor=actor)
     return run

@@ -191,6 +191,7 @@ def run_list(request):
     return render(request, "indices/run_list.html", {
         "periods": selectors.runs_by_period(),
         "may_publish": may_publish_run(request.user),
+        "work": selectors.work_recent(),
     })
 
 

@@ -34,6 +34,21 @@ def _configure(**conf) -> None:
     celery_app._local.__dict__.pop("backend", None)
 
 
+def worker_start(queue: str, log_path: Path) -> subprocess.Popen:
+    """`celery worker` as its own process on the test database, consuming ``queue`` (also the queue its
+    own outbox sweep sends to), logging to ``log_path``."""
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
+           "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
+           "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
+    with open(log_path, "a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", "--pool=threads", "--concurrency=2",
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "--loglevel=INFO"],
+            cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+
 @pytest.fixture
 def celery_worker_process(tmp_path):
     """Start `celery worker` as its own process on the test database; yield its queue; stop it afterwards."""
@@ -42,16 +57,8 @@ def celery_worker_process(tmp_path):
     except redis.exceptions.ConnectionError as error:
         pytest.fail(f"Redis is not answering at {BROKER_URL}: {error}. Start it (see README) and run again.")
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
-           "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
-           "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
     log_path = tmp_path / "worker.log"
-    with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", "--pool=threads", "--concurrency=2",
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "--loglevel=INFO"],
-            cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    worker = worker_start(queue, log_path)
     previous = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager",
                                                        "task_default_queue")}
     _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue)

@@ -225,6 +225,7 @@ ADMIN_MODELS: dict[str, tuple[tuple, tuple, tuple, tuple]] = {
     "methodology.validationrule":       (R, N, N, R),
     "indices.indexrun":                 (N, N, N, V),
     "indices.score":                    (N, N, N, V),
+    "indices.workrequest":               (N, N, N, V),
     "indices.report":                   (N, N, N, V),
 }
 STAFF = ("methodologist", "secadmin", "auditadmin", "superuser")
@@ -402,6 +403,8 @@ def _build() -> World:
     draft_version = _model("methodology.MethodologyVersion").objects.get(code=version.code, version="2025.9")
     assert cloned.status_code == 302
     # Stored reports of the published run (small stand-in files: no PDF is built).
+    _model("indices.WorkRequest").objects.create(task="indices.recompute_index", args=[period.pk],
+                                                 period_id=period.pk, state="done")
     Report = _model("indices.Report")  # noqa: N806
     reports = {}
     for kind, city in (("white_paper", None), ("city", city_a)):

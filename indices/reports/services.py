@@ -18,8 +18,8 @@ from accounts.permissions import may_rebuild_reports
 from audit.services import audit_record
 from ccfi_portal.i18n import is_chinese, pick
 from indices.models import IndexRun, Report, ReportKind, ReportState
+from indices.outbox import BUILD_REPORT_TASK, work_request
 from indices.reports.builder import report_render_pdf
-from indices.task_queue import BUILD_REPORT_TASK, task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -98,22 +98,23 @@ def report_build_safe(*, run_id: int, kind: str, language: str, city_code: str |
     return report_build(run=run, kind=kind, language=language, city=city)
 
 
-def reports_enqueue_for_run(run: IndexRun) -> None:
-    """Enqueue the builds of a published run's reports: the white paper in every language (one task
-    each, so two workers build the two editions at once), then each city's report.
+def reports_request_for_run(run: IndexRun, *, actor=None) -> None:
+    """Ask, in the caller's transaction, for the builds of a published run's reports: the white paper in
+    every language (one task each, so two workers build the two editions at once), then each city's
+    report. Queued after the commit through the outbox, so a broker outage delays them only.
 
-    Call it from ``transaction.on_commit``, so no task starts before the commit. City reports follow
-    ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city reports would take
-    half a minute in the request; they are built on first download).
+    City reports follow ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city
+    reports would take half a minute in the request; they are built on first download).
     """
-    run_id = run.pk
     for language in LANGUAGES:
-        task_enqueue(BUILD_REPORT_TASK, run_id, ReportKind.WHITE_PAPER, language)
+        work_request(task=BUILD_REPORT_TASK, args=[run.pk, ReportKind.WHITE_PAPER, language], run_id=run.pk,
+                     actor=actor)
     if settings.REPORTS_CITY_ON_PUBLISH:
         codes = list(run.scores.filter(level=0).values_list("city__code", flat=True).order_by("city__code"))
         for code in codes:
             for language in LANGUAGES:
-                task_enqueue(BUILD_REPORT_TASK, run_id, ReportKind.CITY, language, code)
+                work_request(task=BUILD_REPORT_TASK, args=[run.pk, ReportKind.CITY, language, code],
+                             run_id=run.pk, actor=actor)
 
 
 @transaction.atomic
@@ -126,7 +127,7 @@ def reports_rebuild(*, run: IndexRun, actor, ip_address: str | None = None) -> N
         raise ValidationError(_(NOT_PUBLISHED_MESSAGE), code="not_published")
     audit_record(actor=actor, event_type="reports.rebuild", obj=run, ip_address=ip_address,
                  details={"input_hash": run.input_hash})
-    transaction.on_commit(lambda: reports_enqueue_for_run(run))
+    reports_request_for_run(run, actor=actor)
 
 
 def city_report_ensure(*, run: IndexRun, city: City, language: str) -> Report:

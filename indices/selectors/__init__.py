@@ -54,6 +54,7 @@ from indices.selectors.runs import (
     run_scores,
     runs_by_period,
     runs_for_reader,
+    work_recent,
 )
 
 __all__ = [
@@ -98,4 +99,5 @@ __all__ = [
     "return_impact_preview",
     "RunExplanation",
     "run_explanation",
+    "work_recent",
 ]

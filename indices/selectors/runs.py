@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import City
 from accounts.permissions import may_see_provisional
-from indices.models import IndexRun, RunState, Score
+from indices.models import IndexRun, RunState, Score, WorkRequest
 from methodology.selectors import methodology_spec
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState
 
@@ -182,3 +182,9 @@ def run_explanation(*, run: IndexRun) -> RunExplanation:
         treatments=[named(row, "indicator") for row in diagnostics.get("treatments", [])],
         imputed_cells=[named(row, "indicator") for row in diagnostics.get("imputed_cells", [])],
     )
+
+
+def work_recent(*, limit: int = 20) -> list[WorkRequest]:
+    """The latest background work (recomputations, report builds) with its state, timing and error:
+    what the run list shows the secretariat, so that work waiting for a worker or lost is seen."""
+    return list(WorkRequest.objects.select_related("period", "run__period", "requested_by")[:limit])

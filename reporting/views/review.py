@@ -135,7 +135,7 @@ def _review_action(request, indicator_return):
             return redirect("reporting:review_queue")
         elif action == "approve":
             services.return_approve(indicator_return=indicator_return, actor=request.user, ip_address=ip)
-            messages.success(request, _("The return was approved."))
+            messages.success(request, _("The return was approved. The index is recomputed in the background."))
             return redirect("reporting:review_queue")
     except ValidationError as error:
         workflow_error(request, error)

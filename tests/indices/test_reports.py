@@ -18,7 +18,7 @@ from indices.models import Report, ReportKind, ReportState
 from indices.reports import formatting as fmt
 from indices.reports.builder import harfbuzz_subset_available, report_render_pdf
 from indices.reports.data import report_data
-from indices.reports.services import report_build, reports_enqueue_for_run
+from indices.reports.services import report_build, reports_request_for_run
 from indices.selectors import run_published
 from indices.services import index_run_compute, index_run_publish
 
@@ -171,12 +171,14 @@ def test_build_report_command_builds_a_city_report(published_run, capsys):
     assert report.sha256 in capsys.readouterr().out
 
 
-def test_enqueue_for_run_sends_both_editions_and_the_city_reports(published_run, monkeypatch, settings):
+def test_requests_for_a_run_send_both_editions_and_the_city_reports(published_run, monkeypatch, settings,
+                                                                    django_capture_on_commit_callbacks):
     settings.REPORTS_BUILD_ON_PUBLISH, settings.REPORTS_CITY_ON_PUBLISH = True, True
     sent = []
-    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    monkeypatch.setattr("indices.tasks.build_report_task.apply_async", lambda args, **kwargs: sent.append(tuple(args)))
 
-    reports_enqueue_for_run(published_run)
+    with django_capture_on_commit_callbacks(execute=True):
+        reports_request_for_run(published_run)
 
     assert (published_run.pk, ReportKind.WHITE_PAPER, "zh-hans") in sent
     assert (published_run.pk, ReportKind.WHITE_PAPER, "en") in sent
@@ -290,7 +292,7 @@ def test_publishing_enqueues_the_white_papers_after_the_commit(db, monkeypatch, 
     """Without workers (eager), city reports are left to be built on first download."""
     settings.REPORTS_BUILD_ON_PUBLISH, settings.REPORTS_CITY_ON_PUBLISH = True, False
     sent = []
-    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    monkeypatch.setattr("indices.tasks.build_report_task.apply_async", lambda args, **kwargs: sent.append(tuple(args)))
     demo_load()
     from reporting.models import ReportingPeriod
 
@@ -336,7 +338,7 @@ def test_a_methodologist_rebuilds_a_published_runs_reports_after_the_commit(
     report_build(run=published_run, kind=ReportKind.WHITE_PAPER, language="en")
     Report.objects.filter(kind=ReportKind.WHITE_PAPER).update(state=ReportState.FAILED, error="worker lost")
     sent = []
-    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    monkeypatch.setattr("indices.tasks.build_report_task.apply_async", lambda args, **kwargs: sent.append(tuple(args)))
     page_url = reverse("indices:run_detail", args=[published_run.pk])
     client.force_login(User.objects.get(username="methodologist"))
     page = client.get(page_url).content.decode()
@@ -358,7 +360,7 @@ def test_only_a_methodologist_rebuilds_and_only_a_published_run(published_run, c
     from audit.models import AuditEvent
 
     sent = []
-    monkeypatch.setattr("indices.tasks.build_report_task.delay", lambda *args: sent.append(args))
+    monkeypatch.setattr("indices.tasks.build_report_task.apply_async", lambda args, **kwargs: sent.append(tuple(args)))
     url = reverse("indices:run_reports_rebuild", args=[published_run.pk])
     client.force_login(User.objects.get(username="reviewer"))
     page = client.get(reverse("indices:run_detail", args=[published_run.pk])).content.decode()

@@ -5,7 +5,7 @@ from django.urls import reverse
 from accounts.models import User
 from audit.models import AuditEvent
 from indices.demo import demo_load
-from indices.models import IndexRun
+from indices.models import IndexRun, WorkRequest, WorkState
 from indices.services import index_run_compute
 from methodology.models import MethodologyNode
 from methodology.services import methodology_clone
@@ -53,12 +53,15 @@ def test_a_methodologist_publishes_from_the_run_list(period, client):
     assert client.post(reverse("indices:run_publish", args=[run.pk])).status_code == 403
 
 
-def test_recompute_now_runs_the_task(period, client):
+def test_recompute_asks_in_the_outbox_and_runs_after_the_commit(period, client, django_capture_on_commit_callbacks):
     login(client, "reviewer")
 
-    client.post(reverse("indices:run_recompute", args=[2024]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("indices:run_recompute", args=[2024]))
 
     assert IndexRun.objects.filter(period=period, state="succeeded").count() == 1  # eager in the tests
+    work = WorkRequest.objects.get(period=period)
+    assert work.state == WorkState.DONE and work.requested_by.username == "reviewer" and work.attempts == 1
 
 
 def test_publishing_a_provisional_run_says_why_not(period, client):

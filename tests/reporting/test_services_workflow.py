@@ -220,13 +220,13 @@ def test_send_back_resubmit_and_diff(submitted, reviewer, filer_chongqing, djang
 
 
 def test_approve_enqueues_the_recompute_after_commit(submitted, reviewer, django_capture_on_commit_callbacks):
-    with mock.patch("indices.tasks.recompute_index_task.delay") as delay:
+    with mock.patch("indices.tasks.recompute_index_task.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             approved = return_approve(indicator_return=submitted, actor=reviewer)
         delay.assert_not_called()  # nothing leaves before the commit
         for callback in callbacks:
             callback()
-    delay.assert_called_once_with(submitted.period_id)
+    assert [call.kwargs["args"] for call in delay.call_args_list] == [[submitted.period_id]]
     assert approved.state == ReturnState.APPROVED and approved.approved_at
     assert events(submitted)[-1] == "return.approve"
 
@@ -288,12 +288,12 @@ def test_bulk_approve_takes_clean_returns_and_skips_flagged_ones(period, last_ye
     return_values_save(indicator_return=flagged, actor=filer_chengdu, expected_version=None,
                        entries={"M4.1": ValueEntry(explanation="核销前")})
     return_submit(indicator_return=flagged, actor=filer_chengdu)
-    with mock.patch("indices.tasks.recompute_index_task.delay") as delay:
+    with mock.patch("indices.tasks.recompute_index_task.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             outcome = returns_bulk_approve(returns=[draft, flagged], actor=reviewer)
     assert [item.pk for item in outcome.approved] == [draft.pk]
     assert [item.pk for item, _ in outcome.skipped] == [flagged.pk]
-    delay.assert_called_once_with(period.pk)
+    assert [call.kwargs["args"] for call in delay.call_args_list] == [[period.pk]]
     assert AuditEvent.objects.get(event_type="return.approve").details["bulk"] is True
 
 

@@ -158,10 +158,10 @@ def test_review_approve_and_bulk_approve(client, submitted, reviewer, django_cap
     assert f'value="{submitted.pk}"' in queue  # clean: offered for bulk approval
     # The task itself is mocked: running it here would leave Celery's thread-local result backend
     # configured before tests/test_celery_worker.py sets the real one.
-    with mock.patch("indices.tasks.recompute_index_task.delay") as delay:
+    with mock.patch("indices.tasks.recompute_index_task.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             client.post(url("review_bulk_approve"), {"returns": [submitted.pk]})
-    delay.assert_called_once_with(submitted.period_id)
+    assert [call.kwargs["args"] for call in delay.call_args_list] == [[submitted.period_id]]
     submitted.refresh_from_db()
     assert submitted.state == ReturnState.APPROVED
 

@@ -1,0 +1,159 @@
+"""The outbox: background work is asked for by a row written in the caller's transaction, handed to the
+broker after the commit, and handed again by a periodic sweep until a worker finishes it.
+
+Why: a broker that is down, or a worker killed in the middle of a task, must delay a recomputation or a
+report, never lose it, and never turn the reviewer's approval into an error. Tasks are idempotent
+(a run is keyed by its inputs, a report build is deterministic), so a request handed over twice costs
+a little time and changes nothing.
+
+The services that ask for work call ``work_request``; the tasks (indices.tasks) report back with
+``work_started``, ``work_done`` and ``work_failed``; beat runs ``work_sweep`` every
+``settings.OUTBOX_SWEEP_SECONDS``, and each worker runs it once when it starts.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import socket
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from indices.models import UNFINISHED_WORK, WorkRequest, WorkState
+
+logger = logging.getLogger(__name__)
+
+RECOMPUTE_INDEX_TASK = "indices.recompute_index"
+BUILD_REPORT_TASK = "indices.build_report"
+OUTBOX_SWEEP_TASK = "indices.outbox_sweep"
+
+
+def this_process() -> str:
+    """``host:pid``, recorded on the work a process takes, so that the sweep can tell a lost one."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_is_gone(process: str) -> bool:
+    """Whether ``host:pid`` is a process of this machine that no longer runs. A process of another
+    machine is never declared gone here: its work is handed again only once past the time limit."""
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
+def work_request(*, task: str, args: list, period_id: int | None = None, run_id: int | None = None,
+                 actor=None) -> WorkRequest:
+    """Ask for ``task(*args)`` in the caller's transaction; it is handed to the broker after the commit.
+
+    An identical request not yet handed over is reused: one pending recomputation of a period reads
+    whatever is approved when it runs, so a second would only repeat it.
+    """
+    waiting = WorkRequest.objects.filter(task=task, args=args, state=WorkState.PENDING).first()
+    if waiting is not None:
+        return waiting
+    request = WorkRequest.objects.create(
+        task=task, args=args, period_id=period_id, run_id=run_id,
+        requested_by=actor if actor is not None and actor.is_authenticated else None)
+    transaction.on_commit(lambda: work_dispatch(request.pk))
+    return request
+
+
+def work_dispatch(request_id: int) -> bool:
+    """Hand a pending request to the broker. A broker that cannot be reached raises nothing: it leaves the
+    request pending, with the reason, for the sweep."""
+    # Claimed by a conditional update, so that the commit hook and the sweep never both send it.
+    if not WorkRequest.objects.filter(pk=request_id, state=WorkState.PENDING).update(
+            state=WorkState.QUEUED, queued_at=timezone.now(), attempts=F("attempts") + 1, error=""):
+        return False
+    request = WorkRequest.objects.get(pk=request_id)
+    try:
+        task = current_app.tasks[request.task]  # a name not registered is a bug: raised, never retried
+    except KeyError:
+        WorkRequest.objects.filter(pk=request_id).update(state=WorkState.FAILED, error="unknown task")
+        raise
+    try:
+        # No result to keep in the result backend (the request row keeps it), and no retry: both would
+        # hold the request up for seconds while the broker is down.
+        task.apply_async(args=request.args, kwargs={"work_id": request.pk}, retry=False, ignore_result=True)
+    except Exception as error:  # noqa: BLE001  (any broker failure: the sweep tries again)
+        if current_app.conf.task_always_eager:
+            raise  # in-process: the task itself failed, and the caller must see it
+        logger.warning("Work request %s could not be queued: %s", request_id, error)
+        WorkRequest.objects.filter(pk=request_id, state=WorkState.QUEUED).update(
+            state=WorkState.PENDING, attempts=F("attempts") - 1,
+            error=f"not queued: {type(error).__name__}: {error}"[:2000])
+        return False
+    return True
+
+
+def work_started(work_id: int | None) -> None:
+    if work_id is not None:
+        WorkRequest.objects.filter(pk=work_id).exclude(state=WorkState.DONE).update(
+            state=WorkState.RUNNING, started_at=timezone.now(), finished_at=None, worker=this_process())
+
+
+def work_done(work_id: int | None, result: dict, *, error: str = "") -> None:
+    """The task finished: done, or failed with ``error`` when the work itself failed (a report that
+    could not be built); either way it is not handed over again."""
+    if work_id is not None:
+        WorkRequest.objects.filter(pk=work_id).update(state=WorkState.FAILED if error else WorkState.DONE,
+                                                      finished_at=timezone.now(), result=result, error=error)
+
+
+def work_failed(work_id: int | None, error: BaseException) -> None:
+    if work_id is not None:
+        WorkRequest.objects.filter(pk=work_id).exclude(state=WorkState.DONE).update(
+            state=WorkState.FAILED, finished_at=timezone.now(), error=f"{type(error).__name__}: {error}"[:2000])
+
+
+def _lost() -> list[WorkRequest]:
+    """Requests handed over that no worker is finishing: the worker that took it died, or it has been
+    queued or running for longer than any worker could take (the broker lost it, or another machine's
+    worker died)."""
+    now = timezone.now()
+    queued_before = now - datetime.timedelta(seconds=settings.OUTBOX_REQUEUE_QUEUED_SECONDS)
+    running_before = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    candidates = WorkRequest.objects.filter(
+        Q(state=WorkState.QUEUED, queued_at__lt=queued_before) | Q(state=WorkState.RUNNING))
+    return [request for request in candidates
+            if request.state == WorkState.QUEUED or process_is_gone(request.worker)
+            or (request.started_at is not None and request.started_at < running_before)]
+
+
+def work_sweep() -> dict[str, int]:
+    """Hand over again what is pending or lost; give up (failed, with the reason) after
+    ``settings.OUTBOX_MAX_ATTEMPTS``. Returns counts, for the log."""
+    counts = {"dispatched": 0, "requeued": 0, "given_up": 0}
+    requeued = []
+    for request in _lost():
+        if request.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            counts["given_up"] += WorkRequest.objects.filter(pk=request.pk, state=request.state).update(
+                state=WorkState.FAILED, finished_at=timezone.now(),
+                error=f"gave up after {request.attempts} attempts (worker lost or broker unavailable)")
+        elif WorkRequest.objects.filter(pk=request.pk, state=request.state).update(state=WorkState.PENDING):
+            requeued.append(request.pk)
+    counts["requeued"] = len(requeued)
+    # New requests are handed over by their commit hook; the sweep takes those it has not managed to.
+    settled_before = timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_DISPATCH_GRACE_SECONDS)
+    waiting = WorkRequest.objects.filter(state=WorkState.PENDING, created_at__lt=settled_before).exclude(
+        pk__in=requeued).order_by("created_at").values_list("pk", flat=True)
+    for request_id in [*requeued, *waiting]:
+        counts["dispatched"] += work_dispatch(request_id)
+    return counts
+
+
+def oldest_pending_age() -> float | None:
+    """Seconds since the oldest unfinished request was made (None when there is none): the backlog."""
+    oldest = WorkRequest.objects.filter(state__in=UNFINISHED_WORK).order_by("created_at").first()
+    return None if oldest is None else (timezone.now() - oldest.created_at).total_seconds()
