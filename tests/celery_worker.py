@@ -32,16 +32,24 @@ def _configure(**conf) -> None:
     celery_app.amqp._producer_pool = None
     celery_app._backend_cache = None
     celery_app._local.__dict__.pop("backend", None)
+    celery_app.amqp._rtable = None  # the routes, read once from task_routes, and the router holding them
+    celery_app.amqp.__dict__.pop("router", None)
 
 
 @pytest.fixture
 def celery_worker_process(tmp_path):
-    """Start `celery worker` as its own process on the test database; yield its queue; stop it afterwards."""
+    """Start `celery worker` as its own process on the test database, consuming its own recompute and reports
+    queues; yield the (default) recompute queue's name; stop it afterwards."""
     try:
         redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError as error:
         pytest.fail(f"Redis is not answering at {BROKER_URL}: {error}. Start it (see README) and run again.")
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    # The worker consumes both queues of the settings (recompute, reports) under names of its own, and the routes
+    # of this process send there: test runs sharing the Redis database never take each other's tasks.
+    prefix = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    queues = {name: f"{prefix}-{name}" for name in ("recompute", "reports")}
+    routes = {task: {**route, "queue": queues[route["queue"]]} for task, route in settings.CELERY_TASK_ROUTES.items()}
+    queue = queues[settings.CELERY_TASK_DEFAULT_QUEUE]
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
            "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
            "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
@@ -49,12 +57,14 @@ def celery_worker_process(tmp_path):
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", "--pool=threads", "--concurrency=2",
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "--loglevel=INFO"],
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", ",".join(queues.values()),
+             "--loglevel=INFO"],
             cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     previous = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager",
-                                                       "task_default_queue")}
-    _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue)
+                                                       "task_default_queue", "task_routes")}
+    _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue,
+               task_routes=routes)
     try:
         yield queue
     finally:
