@@ -37,7 +37,8 @@ class _GateMiddleware:
     the language switch...) redirects to the gate."""
 
     gate = ""  # URL name of the page that lifts the gate
-    open_names: tuple[str, ...] = ("logout", "set_language")
+    # The health endpoints answer probes (a load balancer, a monitor), whoever's session comes with them.
+    open_names: tuple[str, ...] = ("logout", "set_language", "healthz", "readyz")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -78,7 +79,7 @@ class PasswordExpiryMiddleware(_GateMiddleware):
     until it is changed; the second factor stays open."""
 
     gate = "password_change"
-    open_names = ("logout", "set_language", "second_factor")
+    open_names = (*_GateMiddleware.open_names, "second_factor")
 
     def applies(self, request) -> bool:
         """Compares with the moment remembered at login (accounts.signals); reads the password's date

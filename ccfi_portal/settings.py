@@ -23,6 +23,33 @@ if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Put it in the environment or in .env (scripts/setup.sh writes one)."
     )
+
+# PRODUCTION GUARD
+# Production is DEBUG off. scripts/serve.sh also sets DJANGO_ENV=production, where DEBUG on is refused and the
+# database and broker must be named. With DEBUG off the secret must be strong (Django's own rule, check
+# security.W009: 50 characters or more, not a placeholder), whatever DJANGO_ENV says: a deployment that forgets
+# DJANGO_ENV still gets no weak secret. The test settings use a long test-only secret.
+DJANGO_ENV = env("DJANGO_ENV", default="")
+if DJANGO_ENV == "production":
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG is on with DJANGO_ENV=production: debug pages show settings and code to anyone. "
+            "Set DEBUG=false (or remove it: off is the default) in the environment and in .env."
+        )
+    _missing = [name for name in ("DATABASE_URL", "CELERY_BROKER_URL") if not env(name, default="")]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_missing)} not set with DJANGO_ENV=production: production runs on PostgreSQL and "
+            "Celery workers over Redis (README, Production)."
+        )
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "your-secret-key",
+                        "your-secret-key-here", "replace-me", "insecure", "django-insecure"}
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+                  or SECRET_KEY.strip().lower() in _PLACEHOLDER_SECRETS):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG off: use 50 or more random characters, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))' (scripts/setup.sh writes one to .env)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -146,6 +173,8 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # Browsers ignore the header on plain HTTP, so the demo (DEBUG) is not affected either way.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # the proxy usually redirects
+# Probes of the load balancer come over plain HTTP from inside: the health endpoints are not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -173,6 +202,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Collected files carry a hash in their names: whitenoise serves them as immutable with a 10-year max-age. This is
+# the max-age of the unhashed names only (e.g. a link to /static/favicon.ico): a minute, so a release shows soon.
+WHITENOISE_MAX_AGE = env.int("WHITENOISE_MAX_AGE", default=0 if DEBUG else 60)
 
 # UPLOADS (reporting: evidence files and spreadsheet imports; see reporting/uploads.py)
 REPORTING_EVIDENCE_MAX_BYTES = env.int("REPORTING_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
@@ -193,7 +225,6 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -202,14 +233,6 @@ CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 10 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
-
-# Redis redelivers unacknowledged tasks after the visibility timeout: keep it above the time limit.
-# Publishing retries the connection briefly (under a second), then gives up: the outbox keeps the request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "max_retries": 1, "interval_start": 0,
-                                   "interval_step": 0.2, "interval_max": 0.5}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # The outbox (indices.outbox): work is asked for by a row in the caller's transaction and handed to the
@@ -231,6 +254,36 @@ CELERY_BEAT_SCHEDULE = {
 # built when first downloaded instead.
 REPORTS_BUILD_ON_PUBLISH = env.bool("REPORTS_BUILD_ON_PUBLISH", default=True)
 REPORTS_CITY_ON_PUBLISH = env.bool("REPORTS_CITY_ON_PUBLISH", default=bool(CELERY_BROKER_URL))
+
+# Queues
+# Two queues, each with its own workers (Procfile): `recompute` (index runs, methodology checks: seconds, little
+# memory) and `reports` (WeasyPrint PDFs: tens of seconds, hundreds of MB), so a batch of report builds never
+# holds up a recompute. A task without a route goes to `recompute`, which every deployment consumes.
+# CELERY_QUEUE_PREFIX names another pair of queues on the same Redis (the tests' workers use one each).
+CELERY_QUEUE_PREFIX = env("CELERY_QUEUE_PREFIX", default="")
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}recompute"
+CELERY_TASK_ROUTES = {
+    "indices.recompute_index": {"queue": f"{CELERY_QUEUE_PREFIX}recompute"},
+    "indices.methodology_check": {"queue": f"{CELERY_QUEUE_PREFIX}recompute"},
+    "indices.outbox_sweep": {"queue": f"{CELERY_QUEUE_PREFIX}recompute"},
+    "indices.build_report": {"queue": f"{CELERY_QUEUE_PREFIX}reports"},
+}
+# Time limits, redelivery and worker recycling, which only work together:
+# - A task is killed after 10 minutes (hard limit); at 9 minutes it gets SoftTimeLimitExceeded to clean up.
+#   The longest task, the CJK white paper, takes well under a minute on one core.
+# - Tasks are acknowledged after they run (acks_late above). Redis hands an unacknowledged task to another worker
+#   once the visibility timeout passes, so a worker that died (kill -9, OOM, a machine lost) or was stopped
+#   mid-task has its work picked up by a restarted or another worker within 15 minutes. The timeout must stay
+#   above the hard time limit, or a task still running is delivered a second time (the tasks are idempotent, but
+#   that is wasted work); and no countdown or ETA may exceed it (the retries wait at most 5 minutes).
+# - The report worker (Procfile) replaces its child process after 20 builds (--max-tasks-per-child, as
+#   WeasyPrint's maintainers advise) or when it passes 1 GB (--max-memory-per-child), so its memory stays bounded.
+CELERY_TASK_TIME_LIMIT = 10 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
+# Publishing retries the connection briefly (under a second), then gives up: the outbox keeps the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60, "max_retries": 1, "interval_start": 0,
+                                   "interval_step": 0.2, "interval_max": 0.5}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
 
 # REST FRAMEWORK
 # https://www.django-rest-framework.org/api-guide/settings/

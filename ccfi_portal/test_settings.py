@@ -1,7 +1,8 @@
 """Settings for the test suite: the real settings, with a throwaway secret and fast hashing."""
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# Long enough for the production guard of settings.py (DEBUG is off in CI); used by the test suite only.
+os.environ.setdefault("SECRET_KEY", "tests-only:Vq3xW9rTz2LpK7mN4bHc8JdF6gYs1aE5uQoR0iXvZtMwBn")
 
 from .settings import *  # noqa: E402,F403
 

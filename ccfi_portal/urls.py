@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
+from ccfi_portal import health
 from methodology.api import urls as methodology_api
 from reporting import views as reporting_views
 from reporting.api import urls as reporting_api
@@ -14,6 +15,8 @@ for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes
     api_router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", reporting_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -9,10 +9,17 @@ class IndicesConfig(AppConfig):
     verbose_name = _("Index results")
 
     def ready(self):
+        from ccfi_portal.health import check_register
         from indices import (
             receivers,  # noqa: F401  connects them; in ready(): they import models
             tasks,  # noqa: F401  registers the tasks in every process, so the outbox finds them
         )
-        from indices.reports.checks import report_dependencies_check  # in ready(): imports models
+        from indices.reports.checks import (  # in ready(): imports models
+            cjk_font_doctor_check,
+            harfbuzz_doctor_check,
+            report_dependencies_check,
+        )
 
         register(report_dependencies_check, "indices")
+        check_register("cjk_font", cjk_font_doctor_check, readiness=False)
+        check_register("harfbuzz_subset", harfbuzz_doctor_check, readiness=False)

@@ -32,36 +32,52 @@ def _configure(**conf) -> None:
     celery_app.amqp._producer_pool = None
     celery_app._backend_cache = None
     celery_app._local.__dict__.pop("backend", None)
+    celery_app.amqp._rtable = None  # the routes, read once from task_routes, and the router holding them
+    celery_app.amqp.__dict__.pop("router", None)
 
 
-def worker_start(queue: str, log_path: Path) -> subprocess.Popen:
-    """`celery worker` as its own process on the test database, consuming ``queue`` (also the queue its
-    own outbox sweep sends to), logging to ``log_path``."""
+def worker_start(prefix: str, log_path: Path) -> subprocess.Popen:
+    """`celery worker` as its own process on the test database, logging to ``log_path``. It consumes both
+    queues of the settings (recompute, reports) under names of its own (``CELERY_QUEUE_PREFIX``), and its
+    own outbox sweep sends there too: test runs sharing the Redis database never take each other's tasks."""
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
            "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
-           "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "CELERY_QUEUE_PREFIX": prefix,
            "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
     with open(log_path, "a") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", "--pool=threads", "--concurrency=2",
-             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "--loglevel=INFO"],
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q",
+             f"{prefix}recompute,{prefix}reports", "--loglevel=INFO"],
             cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
         )
 
 
+def queue_prefix(queue: str) -> str:
+    """The prefix of the worker whose (recompute) queue the fixture yielded."""
+    return queue.removesuffix("recompute")
+
+
 @pytest.fixture
 def celery_worker_process(tmp_path):
-    """Start `celery worker` as its own process on the test database; yield its queue; stop it afterwards."""
+    """Start `celery worker` as its own process on the test database, consuming its own recompute and reports
+    queues; yield the (default) recompute queue's name; stop it afterwards. The routes of this process send
+    to that worker's queues."""
     try:
         redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError as error:
         pytest.fail(f"Redis is not answering at {BROKER_URL}: {error}. Start it (see README) and run again.")
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    prefix = f"test-{os.getpid()}-{time.monotonic_ns()}-"
+    base = settings.CELERY_QUEUE_PREFIX
+    routes = {task: {**route, "queue": prefix + route["queue"].removeprefix(base)}
+              for task, route in settings.CELERY_TASK_ROUTES.items()}
+    queue = prefix + settings.CELERY_TASK_DEFAULT_QUEUE.removeprefix(base)
     log_path = tmp_path / "worker.log"
-    worker = worker_start(queue, log_path)
+    worker = worker_start(prefix, log_path)
     previous = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager",
-                                                       "task_default_queue")}
-    _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue)
+                                                       "task_default_queue", "task_routes")}
+    _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue,
+               task_routes=routes)
     try:
         yield queue
     finally:

@@ -76,6 +76,8 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("password_change_done", "GET"): signed_in(OK),
     ("second_factor", "GET"): signed_in(OK),  # OTP_REQUIRED is off: straight on
     ("set_language", "POST"): everyone(OK),
+    ("healthz", "GET"): everyone(OK),  # probes: public, past every login gate
+    ("readyz", "GET"): everyone(OK),  # 200: the tests run tasks in-process (broker and workers "eager")
     # Filing. A return of city A: its filer sees it, city B's filer gets 404, so does everyone not of the
     # secretariat; the reviewer reads it but never changes its values (403 from the service).
     #                                             anon   filer  other  review method secadm audit  super

@@ -12,7 +12,7 @@ from indices.models import IndexRun, RunState, WorkRequest, WorkState
 from indices.outbox import RECOMPUTE_INDEX_TASK, work_sweep
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState
 from reporting.services import return_approve
-from tests.celery_worker import worker_start
+from tests.celery_worker import queue_prefix, worker_start
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ def test_a_worker_killed_during_the_recompute_loses_nothing(celery_worker_proces
     request.refresh_from_db()
     assert request.state == WorkState.RUNNING  # it died before finishing: nothing will report back
 
-    restarted = worker_start(celery_worker_process, tmp_path / "restarted.log")
+    restarted = worker_start(queue_prefix(celery_worker_process), tmp_path / "restarted.log")
     started = time.monotonic()
     try:
         # Beat would run the sweep every 30 s; run it here until the restarted worker has taken the work up.

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Production mode in one command: migrate, collect the static files, then run the Procfile with honcho: the web
+# server (gunicorn), a worker per queue (recompute, reports) and celery beat. Ctrl-C (or SIGTERM) stops them all.
+# Needs DATABASE_URL, CELERY_BROKER_URL and a strong SECRET_KEY (environment or .env); DEBUG is off.
+# Set up first (once): bash scripts/setup.sh. README, Production.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export DJANGO_SETTINGS_MODULE=ccfi_portal.settings
+# The settings refuse DEBUG on, a weak secret, or no database or broker named when DJANGO_ENV=production.
+export DJANGO_ENV=production
+# Off unless the environment says otherwise (then the settings refuse); this overrides a demo .env's DEBUG=true.
+export DEBUG="${DEBUG:-false}"
+# gunicorn's sync workers: (2 x cores) + 1, at most 9 (each one a Django process of ~100 MB).
+cores=$(nproc 2>/dev/null || echo 1)
+export WEB_CONCURRENCY="${WEB_CONCURRENCY:-$(( 2 * cores + 1 > 9 ? 9 : 2 * cores + 1 ))}"
+
+python - <<'PY'
+import sys
+
+import django
+from django.core.exceptions import ImproperlyConfigured
+
+try:
+    django.setup()
+except ImproperlyConfigured as error:
+    sys.exit(f"scripts/serve.sh: not starting: {error}")
+PY
+
+python manage.py migrate --noinput
+python manage.py collectstatic --noinput -v0
+mkdir -p var  # celery beat's schedule file
+echo "Production mode: http://${HOST:-127.0.0.1}:${PORT:-8000}/ with ${WEB_CONCURRENCY} web workers; Ctrl-C stops all."
+# --env /dev/null: honcho would otherwise load .env over the environment (a demo .env's DEBUG=true over the
+# DEBUG=false above); the settings read .env themselves, the environment first.
+exec honcho start --procfile Procfile --env /dev/null --port "${PORT:-8000}"
