@@ -14,6 +14,7 @@ class IndicesConfig(AppConfig):
             receivers,  # noqa: F401  connects them; in ready(): they import models
             tasks,  # noqa: F401  registers the tasks in every process, so the outbox finds them
         )
+        from indices.outbox import outbox_health_check  # in ready(): imports models
         from indices.reports.checks import (  # in ready(): imports models
             cjk_font_doctor_check,
             harfbuzz_doctor_check,
@@ -21,5 +22,6 @@ class IndicesConfig(AppConfig):
         )
 
         register(report_dependencies_check, "indices")
+        check_register("outbox", outbox_health_check)
         check_register("cjk_font", cjk_font_doctor_check, readiness=False)
         check_register("harfbuzz_subset", harfbuzz_doctor_check, readiness=False)

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ccfi_portal.health import FAIL, OK, Result
 from indices.models import UNFINISHED_WORK, WorkRequest, WorkState
 
 logger = logging.getLogger(__name__)
@@ -157,3 +158,17 @@ def oldest_pending_age() -> float | None:
     """Seconds since the oldest unfinished request was made (None when there is none): the backlog."""
     oldest = WorkRequest.objects.filter(state__in=UNFINISHED_WORK).order_by("created_at").first()
     return None if oldest is None else (timezone.now() - oldest.created_at).total_seconds()
+
+
+OUTBOX_BACKLOG_LIMIT_SECONDS = 5 * 60  # older unfinished work than this: the workers are not keeping up
+
+
+def outbox_health_check() -> Result:
+    """For /readyz and doctor: how old the oldest unfinished work request is."""
+    age = oldest_pending_age()
+    if age is None:
+        return Result(OK, detail="no pending work")
+    if age > OUTBOX_BACKLOG_LIMIT_SECONDS:
+        return Result(FAIL, detail=f"oldest pending work {age:.0f} s old",
+                      hint="Start a worker (README: Production) or check its log; the sweep hands the work over.")
+    return Result(OK, detail=f"oldest pending work {age:.0f} s old")

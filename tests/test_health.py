@@ -42,7 +42,7 @@ def test_readyz_is_ready_with_the_database_up_and_tasks_in_process(client):
     body = response.json()
     assert body["status"] == "ok"
     assert {name: component["status"] for name, component in body["components"].items()} == {
-        "database": "ok", "broker": "eager", "workers": "eager"}
+        "database": "ok", "broker": "eager", "workers": "eager", "outbox": "ok"}
 
 
 @pytest.mark.django_db

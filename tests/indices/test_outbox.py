@@ -163,3 +163,13 @@ def test_the_run_list_shows_the_background_work_and_its_errors(submitted, client
 
     assert f'data-testid="work-{request.pk}"' in page and "重新计算 2024 年指数" in page
     assert "等待排队" in page and "not queued" in page
+
+
+def test_readyz_reports_the_outbox_backlog(period, client):
+    assert client.get("/readyz").json()["components"]["outbox"]["status"] == "ok"
+    stuck = WorkRequest.objects.create(task=RECOMPUTE_INDEX_TASK, args=[period.pk], period=period)
+    WorkRequest.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=10))
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503 and response.json()["components"]["outbox"]["status"] == "fail"
