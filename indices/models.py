@@ -2,6 +2,7 @@
 from a published run."""
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -232,6 +233,7 @@ class WorkRequest(models.Model):
 
     @property
     def seconds(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
+        """How long it ran, or has been running so far."""
+        if self.started_at is None:
             return None
-        return (self.finished_at - self.started_at).total_seconds()
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()

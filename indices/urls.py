@@ -15,5 +15,6 @@ urlpatterns = [
     path("index/runs/<int:pk>/publish/", views.run_publish, name="run_publish"),
     path("index/runs/<int:pk>/reports/rebuild/", views.run_reports_rebuild, name="run_reports_rebuild"),
     path("index/what-if/", views.whatif, name="whatif"),
+    path("index/work/", views.work, name="work"),
     path("review/<int:pk>/impact/", views.return_impact, name="return_impact"),
 ]

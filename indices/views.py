@@ -191,7 +191,7 @@ def run_list(request):
     return render(request, "indices/run_list.html", {
         "periods": selectors.runs_by_period(),
         "may_publish": may_publish_run(request.user),
-        "work": selectors.work_recent(),
+        "work": selectors.work_panel(),
     })
 
 
@@ -202,7 +202,7 @@ def run_recompute(request, year: int):
         raise PermissionDenied
     period = get_object_or_404(ReportingPeriod, data_year=year)
     services.index_recompute_request(period=period, actor=request.user, ip_address=client_ip(request))
-    messages.info(request, _("The index of %(year)s is being recomputed; the run appears below when it is done.")
+    messages.info(request, _("The index of %(year)s is being recomputed; follow it under Background work.")
                   % {"year": year})
     return redirect("indices:runs")
 
@@ -237,6 +237,17 @@ def whatif(request):
 
 
 @login_required
+def work(request):
+    """The background work panel alone: what the run pages poll (htmx) while work is unfinished."""
+    if not may_see_provisional(request.user):
+        raise PermissionDenied
+    run = None
+    if request.GET.get("run", "").isdigit():
+        run = get_object_or_404(IndexRun, pk=int(request.GET["run"]))
+    return render(request, "indices/_work.html", {"panel": selectors.work_panel(run=run)})
+
+
+@login_required
 def return_impact(request, pk: int):
     """What approving a submitted return would do to the ranking: a fragment of the review page, loaded
     after it (htmx) because it runs the engine twice."""
@@ -260,6 +271,7 @@ def run_detail(request, pk: int):
     return render(request, "indices/run_detail.html", {
         "explanation": selectors.run_explanation(run=run),
         "report_builds": run_report_builds(run=run) if secretariat and run.published_at else None,
+        "work": selectors.work_panel(run=run) if secretariat else None,
         "may_rebuild_reports": may_rebuild_reports(request.user),
     })
 
@@ -276,6 +288,6 @@ def run_reports_rebuild(request, pk: int):
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("The reports of %(year)s are being built again; refresh this page to follow them.")
+        messages.success(request, _("The reports of %(year)s are being built again; follow them below.")
                          % {"year": run.period.data_year})
     return redirect("indices:run_detail", pk=run.pk)

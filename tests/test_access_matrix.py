@@ -123,6 +123,7 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("indices:methodology_version[draft]", "GET"): (HIDE, HIDE, HIDE, OK, OK, HIDE, HIDE, OK),
     # Index runs: the secretariat (reviewers, methodologists); publish, rebuild and what-if for methodologists.
     ("indices:runs", "GET"):                     (LOGIN, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("indices:work", "GET"):                     (LOGIN, DENY, DENY, OK, OK, DENY, DENY, OK),  # the work panel
     ("indices:run_recompute", "GET"): POST_ONLY,
     ("indices:run_recompute", "POST"):           (LOGIN, DENY, DENY, OK, OK, DENY, DENY, OK),
     # A published run's page is public; its report build states are for the secretariat.

@@ -54,7 +54,8 @@ from indices.selectors.runs import (
     run_scores,
     runs_by_period,
     runs_for_reader,
-    work_recent,
+    WorkPanel,
+    work_panel,
 )
 
 __all__ = [
@@ -99,5 +100,6 @@ __all__ = [
     "return_impact_preview",
     "RunExplanation",
     "run_explanation",
-    "work_recent",
+    "WorkPanel",
+    "work_panel",
 ]

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import City
 from accounts.permissions import may_see_provisional
-from indices.models import IndexRun, RunState, Score, WorkRequest
+from indices.models import IndexRun, RunState, Score, WorkRequest, WorkState
 from methodology.selectors import methodology_spec
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState
 
@@ -184,7 +184,38 @@ def run_explanation(*, run: IndexRun) -> RunExplanation:
     )
 
 
-def work_recent(*, limit: int = 20) -> list[WorkRequest]:
-    """The latest background work (recomputations, report builds) with its state, timing and error:
-    what the run list shows the secretariat, so that work waiting for a worker or lost is seen."""
-    return list(WorkRequest.objects.select_related("period", "run__period", "requested_by")[:limit])
+@dataclass(frozen=True)
+class WorkPanel:
+    """The latest background work (recomputations, report builds) and how far it has got: what the run
+    pages show the secretariat, refreshed by itself while anything is unfinished."""
+
+    items: list[WorkRequest]
+    run_id: int | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def finished(self) -> int:
+        return sum(item.state in (WorkState.DONE, WorkState.FAILED) for item in self.items)
+
+    @property
+    def failed(self) -> int:
+        return sum(item.state == WorkState.FAILED for item in self.items)
+
+    @property
+    def unfinished(self) -> int:
+        return self.total - self.finished
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.finished / self.total) if self.total else 100
+
+
+def work_panel(*, run: IndexRun | None = None, limit: int = 20) -> WorkPanel:
+    """The latest ``limit`` work requests (of ``run`` when given: its report builds), newest first."""
+    requests = WorkRequest.objects.select_related("period", "run__period", "requested_by")
+    if run is not None:
+        requests = requests.filter(run=run)
+    return WorkPanel(items=list(requests[:limit]), run_id=run.pk if run is not None else None)

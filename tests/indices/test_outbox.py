@@ -173,3 +173,25 @@ def test_readyz_reports_the_outbox_backlog(period, client):
     response = client.get("/readyz")
 
     assert response.status_code == 503 and response.json()["components"]["outbox"]["status"] == "fail"
+
+
+def test_the_work_panel_polls_while_work_is_unfinished_and_stops_when_done(period, client):
+    request = WorkRequest.objects.create(task=RECOMPUTE_INDEX_TASK, args=[period.pk], period=period,
+                                         state=WorkState.QUEUED)
+    client.force_login(User.objects.get(username="methodologist"))
+
+    polling = client.get(reverse("indices:work")).content.decode()
+    assert 'hx-trigger="every 2s"' in polling and "已完成 0 / 1（0 %）" in polling
+
+    WorkRequest.objects.filter(pk=request.pk).update(state=WorkState.DONE, result={"run": 7})
+    done = client.get(reverse("indices:work")).content.decode()
+    assert "hx-trigger" not in done and "已完成 1 / 1（100 %）" in done and 'data-state="done"' in done
+
+    WorkRequest.objects.filter(pk=request.pk).update(state=WorkState.FAILED, error="EngineError: no data")
+    failed = client.get(reverse("indices:work")).content.decode()
+    assert 'data-testid="work-next"' in failed and "EngineError: no data" in failed
+
+
+def test_the_work_panel_is_for_the_secretariat_only(period, client):
+    client.force_login(User.objects.get(username="auditadmin"))
+    assert client.get(reverse("indices:work")).status_code == 403
