@@ -122,6 +122,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a real Celery worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server and Celery worker write to one SQLite file. Write-ahead logging lets readers
+    # go on while one writes; IMMEDIATE transactions take the write lock when they begin (rather than on
+    # their first write, where SQLite cannot wait for it and answers "database is locked" at once); a
+    # writer waits up to `timeout` seconds for another's transaction to end.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    })
 
 # AUTHENTICATION
 AUTH_USER_MODEL = "accounts.User"
