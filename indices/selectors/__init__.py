@@ -41,6 +41,7 @@ from indices.selectors.ranking import (
 from indices.selectors.runs import (
     ReaderPeriod,
     RunExplanation,
+    WorkPanel,
     ranking_periods,
     reader_default_period,
     run_explanation,
@@ -54,7 +55,6 @@ from indices.selectors.runs import (
     run_scores,
     runs_by_period,
     runs_for_reader,
-    WorkPanel,
     work_panel,
 )
 
