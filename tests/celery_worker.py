@@ -26,8 +26,14 @@ def _database_url() -> str:
 
 def _configure(**conf) -> None:
     """Point the producer at another broker and backend. Celery caches its connection pool, producer
-    pool and result backend on first use (e.g. an eager task earlier in the session), so drop them."""
+    pool and result backend on first use (e.g. an eager task earlier in the session), so drop them; and
+    it prefers the CELERY_BROKER_URL of the environment (as CI sets it) to its settings, so set that too."""
     celery_app.conf.update(conf)
+    if "broker_url" in conf:  # Celery reads CELERY_BROKER_URL from the environment before its settings
+        if conf["broker_url"]:
+            os.environ["CELERY_BROKER_URL"] = conf["broker_url"]
+        else:
+            os.environ.pop("CELERY_BROKER_URL", None)
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app._backend_cache = None

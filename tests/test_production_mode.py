@@ -82,7 +82,7 @@ def test_the_procfile_runs_ready_on_the_real_settings_and_stops_on_sigterm(tmp_p
             time.sleep(0.5)
         assert status == 200, (status, body, log_path.read_text()[-5000:])
         assert {name: component["status"] for name, component in body["components"].items()} == {
-            "database": "ok", "broker": "ok", "workers": "ok"}
+            "database": "ok", "broker": "ok", "workers": "ok", "outbox": "ok"}
         assert body["components"]["workers"]["detail"] == "2 worker(s) on recompute, reports"
         started = time.monotonic()
         status, _ = _readyz(port)
