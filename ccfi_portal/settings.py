@@ -123,6 +123,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# CACHE
+# Published reads (rankings, city profiles, the methodology, the public API) are cached; see ccfi_portal/cache.py.
+# Local memory by default (one cache per process); production: CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# How long a published read stays cached; publications invalidate at once anyway (the published generation):
+# this bounds only how stale another process's local-memory cache can be.
+CACHE_PUBLISHED_SECONDS = env.int("CACHE_PUBLISHED_SECONDS", default=600)
+
 # AUTHENTICATION
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username before the password is even checked.
