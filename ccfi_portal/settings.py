@@ -133,6 +133,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     })
 
+# CACHE
+# Published reads (rankings, city profiles, the methodology, the public API) are cached; see ccfi_portal/cache.py.
+# Local memory by default (one cache per process); production: CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# How long a published read stays cached; publications invalidate at once anyway (the published generation):
+# this bounds only how stale another process's local-memory cache can be.
+CACHE_PUBLISHED_SECONDS = env.int("CACHE_PUBLISHED_SECONDS", default=600)
+
 # AUTHENTICATION
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username before the password is even checked.
@@ -201,10 +209,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Third-party front-end assets come from the npm registry (package.json, installed by scripts/setup.sh).
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
-    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# The npm packages' files the templates use (package.json), found by ccfi_portal.staticfiles.VendorFinder.
+STATIC_VENDOR_FILES = {
+    "vendor/htmx/htmx.min.js": BASE_DIR / "node_modules" / "htmx.org" / "dist" / "htmx.min.js",
+    "vendor/echarts/echarts.min.js": BASE_DIR / "node_modules" / "echarts" / "dist" / "echarts.min.js",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "ccfi_portal.staticfiles.VendorFinder",
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import City
 from accounts.permissions import may_publish_run, may_recompute_index
 from audit.services import audit_record
+from ccfi_portal.cache import published_changed
 from indices.engine.compute import ENGINE_VERSION, compute, input_hash
 from indices.engine.errors import EngineError
 from indices.engine.spec import MethodologySpec
@@ -174,6 +175,7 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
     run.save(update_fields=["published_at", "published_by"])
     audit_record(actor=actor, event_type="index_run.publish", obj=run, ip_address=ip_address,
                  details={"input_hash": run.input_hash, "replaced_runs": replaced})
+    published_changed()  # cached published reads (rankings, profiles, methodology) are stale from now on
     if settings.REPORTS_BUILD_ON_PUBLISH:
         reports_request_for_run(run, actor=actor)
     return run

@@ -1,5 +1,9 @@
 """Reader pages: rankings with drill-down, city profiles and the methodology. Thin: every number
-comes from indices.selectors; a run the user may not see is a 404, never a hint that it exists."""
+comes from indices.selectors; a run the user may not see is a 404, never a hint that it exists.
+
+The data of a reader page (not the page: it shows the user's own menu) comes from the published-read cache
+(ccfi_portal.cache) for everyone who sees what an anonymous reader sees; it is computed as an anonymous
+reader (``user=None``). The secretariat and any ``?run=provisional`` request bypass the cache."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -17,10 +21,12 @@ from accounts.permissions import (
     may_rebuild_reports,
     may_recompute_index,
     may_review,
+    may_see_draft_methodology,
     may_see_provisional,
     may_try_methodology,
 )
 from audit.services import client_ip
+from ccfi_portal.cache import published_read
 from ccfi_portal.i18n import pick
 from indices import selectors, services
 from indices.forms import WhatIfForm
@@ -35,11 +41,17 @@ def _wants_provisional(request) -> bool:
     return request.GET.get("run") == "provisional"
 
 
-def _reader_run_context(request, period: ReportingPeriod) -> dict:
+def _reads_published_only(request) -> bool:
+    """Whether the request sees exactly what an anonymous reader sees, so that its data may come from (and go
+    to) the published-read cache: not the secretariat, not a request for the provisional run."""
+    user = request.user
+    return not (_wants_provisional(request) or may_see_provisional(user) or may_see_draft_methodology(user))
+
+
+def _reader_run_context(period: ReportingPeriod, *, user, provisional: bool) -> dict:
     """What every page about a run shows: the run, whether it is provisional, illustrative, and the way to the
     other run (for the secretariat). A run the user may not see is a 404."""
-    run, other_run = selectors.runs_for_reader(period=period, user=request.user,
-                                               provisional=_wants_provisional(request))
+    run, other_run = selectors.runs_for_reader(period=period, user=user, provisional=provisional)
     if run is None:
         raise Http404
     return {
@@ -50,24 +62,39 @@ def _reader_run_context(request, period: ReportingPeriod) -> dict:
     }
 
 
+def _reader_data(request, name: str, *parts, compute):
+    """``compute(user, provisional)``: from the published-read cache (computed as an anonymous reader) when
+    the request reads published data only, else computed for the request's user."""
+    if _reads_published_only(request):
+        return published_read(name, *parts, compute=lambda: compute(None, False))
+    return compute(request.user, _wants_provisional(request))
+
+
 def rankings(request):
     """The period chooser: straight to the newest data year the user may see."""
-    periods = selectors.ranking_periods(user=request.user)
+    periods = _reader_data(request, "ranking_periods",
+                           compute=lambda user, _provisional: selectors.ranking_periods(user=user))
     default = selectors.reader_default_period(periods)
     if default is not None:
         return redirect("indices:ranking", year=default.data_year)
     return render(request, "indices/ranking_list.html", {"periods": periods, "table": None})
 
 
-def ranking_detail(request, year: int):
+def _ranking_data(*, year: int, node_code: str | None, sort: str, user, provisional: bool) -> dict:
     period = get_object_or_404(ReportingPeriod, data_year=year)
-    run_context = _reader_run_context(request, period)
-    run = run_context["run"]
+    run_context = _reader_run_context(period, user=user, provisional=provisional)
     try:
-        table = selectors.ranking_table(run=run, node_code=request.GET.get("node") or None,
-                                        sort=request.GET.get("sort") or "rank")
+        table = selectors.ranking_table(run=run_context["run"], node_code=node_code, sort=sort)
     except LookupError:
         raise Http404 from None
+    return {**run_context, "period": period, "table": table, "periods": selectors.ranking_periods(user=user)}
+
+
+def ranking_detail(request, year: int):
+    node_code, sort = request.GET.get("node") or None, request.GET.get("sort") or "rank"
+    data = _reader_data(request, "ranking", year, node_code, sort, compute=lambda user, provisional: _ranking_data(
+        year=year, node_code=node_code, sort=sort, user=user, provisional=provisional))
+    table = data["table"]
     ranked = selectors.ranking_sort([row for row in table.rows if row.score is not None], sort="rank")
     chart = {
         "title": pick(table.node, "name"),
@@ -75,10 +102,7 @@ def ranking_detail(request, year: int):
         "values": [round(row.score, 2) for row in ranked],
     }
     return render(request, "indices/ranking_list.html", {
-        **run_context,
-        "periods": selectors.ranking_periods(user=request.user),
-        "period": period,
-        "table": table,
+        **data,
         "chart": chart,
         "sort_links": _sort_links(request, table),
         "columns": [
@@ -114,24 +138,30 @@ def _sort_links(request, table) -> dict[str, str]:
     return links
 
 
-def city_detail(request, code: str):
+def _city_data(*, code: str, year: str | None, user, provisional: bool) -> dict:
     city = get_object_or_404(City, code=code)
-    periods = selectors.ranking_periods(user=request.user)
+    periods = selectors.ranking_periods(user=user)
     if not periods:
         raise Http404
-    year = request.GET.get("year")
     if year:
         if not year.isdigit():
             raise Http404
         period = get_object_or_404(ReportingPeriod, data_year=int(year))
     else:
         period = selectors.reader_default_period(periods).period
-    run_context = _reader_run_context(request, period)
-    run = run_context["run"]
+    run_context = _reader_run_context(period, user=user, provisional=provisional)
     try:
-        profile = selectors.city_profile(run=run, city=city)
+        profile = selectors.city_profile(run=run_context["run"], city=city)
     except LookupError:
         raise Http404 from None
+    return {**run_context, "periods": periods, "period": period, "city": city, "profile": profile}
+
+
+def city_detail(request, code: str):
+    year = request.GET.get("year") or None
+    data = _reader_data(request, "city", code, year, compute=lambda user, provisional: _city_data(
+        code=code, year=year, user=user, provisional=provisional))
+    city, run, profile = data["city"], data["run"], data["profile"]
     groups = profile.groups
     charts = {
         "groups": {
@@ -151,34 +181,35 @@ def city_detail(request, code: str):
         },
     }
     return render(request, "indices/city_profile.html", {
-        **run_context,
-        "periods": periods,
-        "period": period,
-        "city": city,
-        "profile": profile,
+        **data,
         "charts": charts,
         "city_report_allowed": run.is_published and user_may_see_city_report(request.user, city),
     })
 
 
 def methodology_index(request):
-    version = selectors.methodology_current_for_reader()
+    version = _reader_data(request, "methodology_current",
+                           compute=lambda _user, _provisional: selectors.methodology_current_for_reader())
     if version is None:
         return render(request, "indices/methodology_detail.html", {"tree": None, "versions": []})
     return redirect("indices:methodology_version", code=version.code, version=version.version)
 
 
-def methodology_detail(request, code: str, version: str):
-    versions = selectors.methodology_versions_for_reader(user=request.user)
+def _methodology_data(*, code: str, version: str, user) -> dict:
+    versions = selectors.methodology_versions_for_reader(user=user)
     methodology = get_object_or_404(versions, code=code, version=version)
-    tree = selectors.methodology_reader_tree(version=methodology)
-    return render(request, "indices/methodology_detail.html", {
+    return {
         "methodology": methodology,
-        "tree": tree,
-        "versions": versions,
-        "periods": methodology.periods.order_by("-data_year"),
-        "rankings_url": reverse("indices:rankings"),
-    })
+        "tree": selectors.methodology_reader_tree(version=methodology),
+        "versions": list(versions),
+        "periods": list(methodology.periods.order_by("-data_year")),
+    }
+
+
+def methodology_detail(request, code: str, version: str):
+    data = _reader_data(request, "methodology", code, version, compute=lambda user, _provisional: _methodology_data(
+        code=code, version=version, user=user))
+    return render(request, "indices/methodology_detail.html", {**data, "rankings_url": reverse("indices:rankings")})
 
 
 # The secretariat's pages: every run of a period (recompute, publish) and the what-if of a methodology.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
+from ccfi_portal.cache import published_changed
 from indices.engine import spec as methodology_spec_module
 from indices.engine.spec import MethodologySpec, NodeSpec
 from methodology.models import (
@@ -140,6 +141,7 @@ def methodology_publish(*, version: MethodologyVersion, actor) -> MethodologyVer
     version.published_by = actor if actor is not None and actor.is_authenticated else None
     version.save(update_fields=["state", "published_at", "published_by"])
     audit_record(actor=actor, event_type="methodology.publish", obj=version)
+    published_changed()  # the public methodology pages and API list it from now on
     return version
 
 
@@ -152,4 +154,5 @@ def methodology_retire(*, version: MethodologyVersion, actor) -> MethodologyVers
     version.state = MethodologyState.RETIRED
     version.save(update_fields=["state"])
     audit_record(actor=actor, event_type="methodology.retire", obj=version)
+    published_changed()
     return version

@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.utils import translation
 
 from accounts.models import City, Role, User
@@ -63,6 +64,15 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (local memory in the tests): a published read cached by one test
+    must not answer the next, whose database differs."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_report_header(config):

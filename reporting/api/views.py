@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import client_ip
+from ccfi_portal.cache import PublishedReadViewSetMixin
 from reporting import selectors, services
 from reporting.api.serializers import (
     CitySerializer,
@@ -17,9 +18,10 @@ from reporting.models import Channel
 from reporting.selectors import city_list, returns_visible_to
 
 
-class CityViewSet(viewsets.ReadOnlyModelViewSet):
-    """The cities the index covers; public."""
+class CityViewSet(PublishedReadViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The cities the index covers; public, from the published-read cache (ccfi_portal.cache)."""
 
+    published_read_name = "api_cities"
     queryset = city_list()
     serializer_class = CitySerializer
     permission_classes = [permissions.AllowAny]

@@ -1,0 +1,113 @@
+"""Caching of published reads: what every reader sees the same way, kept in Django's cache framework.
+
+**What is cached: data, never pages.** The reader pages show the logged-in user's menu, so caching whole
+responses would hand one user's page to another. What is cached is the data the views compute from the
+selectors (ranking tables, city profiles, the methodology reader tree, the periods and runs around them,
+and the serialized data of the public API's lists and details); each request still renders its own page
+(or its own API response) around it, in its own language, with its own menu. The cached data holds both
+languages' names (``name_zh``/``name_en``) and the templates pick one per request (``ccfi_portal.i18n.pick``),
+so one entry serves the Chinese and the English page alike and language is not part of a key.
+
+**Only what an anonymous reader sees.** The callers compute cached data as an anonymous reader would
+(``user=None``), and call ``published_read`` only for requests that would see exactly that: a user who may see
+provisional runs or draft methodologies (the secretariat, accounts.permissions) and any request with
+``?run=provisional`` bypass the cache entirely, reading and storing nothing. So nothing provisional is ever
+stored, and nothing in the cache is served to anyone but a reader who would have computed the same.
+
+**Invalidation by generation.** Every key holds the *published generation*, a number kept under
+``GENERATION_KEY`` and bumped by ``published_changed()`` when what readers see changes: a run published or
+replaced (indices.services.index_run_publish), a methodology version published or retired
+(methodology.services), a city added, changed or deleted (accounts). Entries of an older generation are
+never read again and expire (``CACHE_PUBLISHED_SECONDS``) or are evicted; no key is ever enumerated. The
+bump happens twice: at once, so that the changing request and the rest of its transaction read fresh
+data, and again after the commit (``transaction.on_commit``), so that a reader who filled the cache with
+the old data between the first bump and the commit does not keep it. A generation lost from the cache
+(evicted, or a cache restarted) starts again from the clock in nanoseconds, above any generation used
+before, so old entries cannot come back.
+
+Backends: local memory by default (one cache per process: with several web processes, an entry another
+process filled before a publication lives until ``CACHE_PUBLISHED_SECONDS`` runs out), Redis in production
+(``CACHE_URL=redis://...``: one cache for every process, invalidation is immediate everywhere).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from rest_framework.response import Response
+
+GENERATION_KEY = "ccfi:published:generation"
+_MISSING = object()
+T = TypeVar("T")
+
+
+def published_generation() -> int:
+    """The current published generation (started from the clock when the cache has none)."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+        generation = cache.get(GENERATION_KEY)
+    return generation if generation is not None else time.time_ns()  # a cache that keeps nothing: no hits
+
+
+def _bump() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not in the cache (never set, evicted, restarted): a fresh start above every old one
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
+def published_changed() -> None:
+    """What readers see changes: call inside the transaction that changes it (see the module docstring)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def published_key(name: str, *parts) -> str:
+    """The cache key of one published read in the current generation; ``parts`` may hold anything a
+    request sends (hashed, so the key stays short and safe for every backend)."""
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"ccfi:published:{published_generation()}:{name}:{digest}"
+
+
+def published_read(name: str, *parts, compute: Callable[[], T]) -> T:
+    """``compute()``'s result for this read of published data, from the cache or computed and stored.
+
+    Call it only for a request that sees what an anonymous reader sees, with a ``compute`` that reads as
+    an anonymous reader. An exception (e.g. Http404) leaves nothing stored."""
+    key = published_key(name, *parts)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, timeout=settings.CACHE_PUBLISHED_SECONDS)
+    return value
+
+
+class PublishedReadViewSetMixin:
+    """For a read-only DRF viewset of public data: the data of ``list`` and ``retrieve`` comes from the
+    published-read cache when ``reads_published_only(request)``, keyed by the whole URL (the page links of a
+    list name the host and the query); each request renders its own response (JSON or the browsable API)."""
+
+    published_read_name = ""
+
+    def reads_published_only(self, request) -> bool:
+        return True
+
+    def published_response(self, request, respond):
+        if not self.reads_published_only(request):
+            return respond()
+        return Response(published_read(self.published_read_name, request.build_absolute_uri(),
+                                       compute=lambda: respond().data))
+
+    def list(self, request, *args, **kwargs):
+        parent = super().list
+        return self.published_response(request, lambda: parent(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        parent = super().retrieve
+        return self.published_response(request, lambda: parent(request, *args, **kwargs))
