@@ -9,8 +9,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Cities and accounts")
 
     def ready(self):
-        # Imported here: signal receivers and the role table read models, which exist only once apps are ready.
-        from accounts import signals  # noqa: F401
-        from accounts.permissions import roles_sync
+        # Imported here: the receivers and the role table import models, which exist only once apps are ready.
+        from accounts import signals  # noqa: F401  connects the receivers
+        from accounts.permissions import roles_sync  # imports the models
 
         post_migrate.connect(roles_sync, dispatch_uid="roles_sync")
