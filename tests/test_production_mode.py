@@ -118,3 +118,4 @@ def test_the_procfile_runs_ready_on_the_real_settings_and_stops_on_sigterm(tmp_p
     request_lines = [record for record in web if record["logger"] == "ccfi_portal.request"
                      and record["request_id"] == "prod-test-1"]
     assert len(request_lines) == 4 and request_lines[0]["path"] == "/healthz" and request_lines[0]["status"] == 200
+    assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in web)
