@@ -37,8 +37,9 @@ class _GateMiddleware:
     the language switch...) redirects to the gate."""
 
     gate = ""  # URL name of the page that lifts the gate
-    # The health endpoints answer probes (a load balancer, a monitor), whoever's session comes with them.
-    open_names: tuple[str, ...] = ("logout", "set_language", "healthz", "readyz")
+    # The health endpoints answer probes (a load balancer, a monitor), and /metrics a scraper (it has its own
+    # rule: ccfi_portal.observability), whoever's session comes with them.
+    open_names: tuple[str, ...] = ("logout", "set_language", "healthz", "readyz", "metrics")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_guid",  # OBSERVABILITY (below): the request id
+    "django_prometheus",  # OBSERVABILITY (below): /metrics
     "accounts",
     "audit",
     "methodology",
@@ -78,6 +80,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # OBSERVABILITY (below): request counts and latencies from here to PrometheusAfterMiddleware; the request id
+    # (an unsafe incoming X-Request-ID dropped, then django-guid's), and one log line a request.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ccfi_portal.middleware.RequestIdMiddleware",
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +98,7 @@ MIDDLEWARE = [
     "accounts.middleware.PasswordExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -192,7 +200,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # the proxy usually redirects
 # Probes of the load balancer come over plain HTTP from inside: the health endpoints are not redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -327,11 +335,38 @@ SPECTACULAR_SETTINGS = {
 }
 
 # LOGGING
+# Text for the demo (DEBUG); in production (DEBUG off) or with LOG_FORMAT=json one JSON object a line (README,
+# Production, Observability). Every record carries the request id (ccfi_portal.observability.ContextFilter).
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "ccfi_portal.observability.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ccfi_portal.observability.JsonLogFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs every layout step of every page at INFO; its warnings (e.g. a missing glyph) stay.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    # django-guid logs each id it reads or makes at INFO: the request's own line carries the id.
+    # The request line (ccfi_portal.request) replaces runserver's and gunicorn's access logs.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                "django_guid": {"level": "WARNING"}, "django.server": {"level": "WARNING"}},
 }
+
+# OBSERVABILITY
+# The request id: django-guid, on the header X-Request-ID (an incoming one is kept if it is a short token of safe
+# characters: ccfi_portal.middleware.RequestIdMiddleware checks, so django-guid's UUID-only check is off), returned
+# in the response and passed to the tasks the request enqueues (ccfi_portal.observability).
+DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "VALIDATE_GUID": False, "RETURN_HEADER": True,
+               "EXPOSE_HEADER": False}
+# /metrics answers only direct requests from these addresses (or networks), or a bearer of METRICS_TOKEN.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Database metrics (queries, errors, connections): django-prometheus's wrappers of the two backends used here.
+_PROMETHEUS_DB_ENGINES = {"django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+                          "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3"}
+DATABASES["default"]["ENGINE"] = _PROMETHEUS_DB_ENGINES.get(DATABASES["default"]["ENGINE"],
+                                                            DATABASES["default"]["ENGINE"])

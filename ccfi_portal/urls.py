@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
-from ccfi_portal import health
+from ccfi_portal import health, observability
 from methodology.api import urls as methodology_api
 from reporting import views as reporting_views
 from reporting.api import urls as reporting_api
@@ -17,6 +17,7 @@ for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", observability.metrics, name="metrics"),  # loopback or a bearer token only (README)
     path("", reporting_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -10,10 +10,12 @@ class IndicesConfig(AppConfig):
 
     def ready(self):
         from ccfi_portal.health import check_register
+        from ccfi_portal.observability import metrics_collector_register
         from indices import (
             receivers,  # noqa: F401  connects them; in ready(): they import models
             tasks,  # noqa: F401  registers the tasks in every process, so the outbox finds them
         )
+        from indices.metrics import OutboxCollector  # in ready(): imports models
         from indices.outbox import outbox_health_check  # in ready(): imports models
         from indices.reports.checks import (  # in ready(): imports models
             cjk_font_doctor_check,
@@ -23,5 +25,6 @@ class IndicesConfig(AppConfig):
 
         register(report_dependencies_check, "indices")
         check_register("outbox", outbox_health_check)
+        metrics_collector_register(OutboxCollector())
         check_register("cjk_font", cjk_font_doctor_check, readiness=False)
         check_register("harfbuzz_subset", harfbuzz_doctor_check, readiness=False)

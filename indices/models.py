@@ -221,6 +221,8 @@ class WorkRequest(models.Model):
     worker = models.CharField(_("worker"), max_length=100, blank=True)  # host:pid of the process running it
     result = models.JSONField(_("result"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # The X-Request-ID of the request that asked for the work: its task logs under the same id.
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("work request")

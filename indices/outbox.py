@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ccfi_portal.health import FAIL, OK, Result
+from ccfi_portal.observability import REQUEST_ID_HEADER, request_id_get
 from indices.models import UNFINISHED_WORK, WorkRequest, WorkState
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def work_request(*, task: str, args: list, period_id: int | None = None, run_id:
     if waiting is not None:
         return waiting
     request = WorkRequest.objects.create(
-        task=task, args=args, period_id=period_id, run_id=run_id,
+        task=task, args=args, period_id=period_id, run_id=run_id, request_id=(request_id_get() or "")[:64],
         requested_by=actor if actor is not None and actor.is_authenticated else None)
     transaction.on_commit(lambda: work_dispatch(request.pk))
     return request
@@ -85,8 +86,10 @@ def work_dispatch(request_id: int) -> bool:
         raise
     try:
         # No result to keep in the result backend (the request row keeps it), and no retry: both would
-        # hold the request up for seconds while the broker is down.
-        task.apply_async(args=request.args, kwargs={"work_id": request.pk}, retry=False, ignore_result=True)
+        # hold the request up for seconds while the broker is down. The request id of the request that asked for
+        # the work goes with it, also when the sweep hands it over (ccfi_portal.observability).
+        task.apply_async(args=request.args, kwargs={"work_id": request.pk}, retry=False, ignore_result=True,
+                         headers={REQUEST_ID_HEADER: request.request_id} if request.request_id else None)
     except Exception as error:  # noqa: BLE001  (any broker failure: the sweep tries again)
         if current_app.conf.task_always_eager:
             raise  # in-process: the task itself failed, and the caller must see it

@@ -30,6 +30,12 @@ PY
 python manage.py migrate --noinput
 python manage.py collectstatic --noinput -v0
 mkdir -p var  # celery beat's schedule file
+# Prometheus's multiprocess mode: each process (gunicorn's workers, the Celery workers) writes its metrics to files
+# here and /metrics adds them up, whichever gunicorn worker answers the scrape. Emptied at each start (only its .db
+# files). Set after migrate and collectstatic, whose queries are not the portal's. README, Observability.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
 echo "Production mode: http://${HOST:-127.0.0.1}:${PORT:-8000}/ with ${WEB_CONCURRENCY} web workers; Ctrl-C stops all."
 # --env /dev/null: honcho would otherwise load .env over the environment (a demo .env's DEBUG=true over the
 # DEBUG=false above); the settings read .env themselves, the environment first.

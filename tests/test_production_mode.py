@@ -61,7 +61,10 @@ def test_the_procfile_runs_ready_on_the_real_settings_and_stops_on_sigterm(tmp_p
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "PYTHONPATH": str(settings.BASE_DIR),
            "DJANGO_SETTINGS_MODULE": "ccfi_portal.settings", "DJANGO_ENV": "production", "DEBUG": "false",
            "SECRET_KEY": settings.SECRET_KEY, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
-           "MEDIA_ROOT": str(tmp_path / "media"), "WEB_CONCURRENCY": "2", "PRODUCTION_TEST_MARKER": marker}
+           "MEDIA_ROOT": str(tmp_path / "media"), "WEB_CONCURRENCY": "2", "PRODUCTION_TEST_MARKER": marker,
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}  # as serve.sh sets it
+    env.pop("LOG_FORMAT", None)
+    (tmp_path / "prometheus").mkdir()
     env.pop("CELERY_RESULT_BACKEND", None)
     (tmp_path / "var").mkdir()  # beat's schedule file, relative to the working directory as in serve.sh
     log_path = tmp_path / "honcho.log"
@@ -87,6 +90,15 @@ def test_the_procfile_runs_ready_on_the_real_settings_and_stops_on_sigterm(tmp_p
         started = time.monotonic()
         status, _ = _readyz(port)
         assert status == 200 and time.monotonic() - started < 3
+        # Every gunicorn worker's requests are counted, whichever answers the scrape (multiprocess mode).
+        for _ in range(4):
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/healthz",
+                                                          headers={"X-Request-ID": "prod-test-1"}), timeout=5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'django_http_requests_total_by_view_transport_method_total{method="GET",transport="http",' \
+               'view="healthz"} 4.0' in metrics
+        assert 'ccfi_outbox_unfinished{state="pending"}' in metrics
     finally:
         honcho.send_signal(signal.SIGTERM)
         try:
@@ -101,3 +113,9 @@ def test_the_procfile_runs_ready_on_the_real_settings_and_stops_on_sigterm(tmp_p
     assert left == [], "processes still running 20 s after SIGTERM"
     log = log_path.read_text()
     assert "web.1" in log and "recompute.1" in log and "reports.1" in log and "beat.1" in log
+    # The web process logs JSON, one object a line (after honcho's "time web.1 | " prefix), with the request id.
+    web = [json.loads(line.split("| ", 1)[1]) for line in log.splitlines() if " web.1 " in line and "| {" in line]
+    request_lines = [record for record in web if record["logger"] == "ccfi_portal.request"
+                     and record["request_id"] == "prod-test-1"]
+    assert len(request_lines) == 4 and request_lines[0]["path"] == "/healthz" and request_lines[0]["status"] == 200
+    assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in web)
