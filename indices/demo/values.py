@@ -2,6 +2,7 @@
 population and GDP. They are never tuned to reproduce a published ranking; only the Chongqing facts
 of the design document (methodology-ccfi-2025.md) are taken from public reporting."""
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -250,14 +251,16 @@ def _share_patents(draws: list[_CityDraw]) -> None:
         CHONGQING_PATENT_MULTIPLE * sum(draw.floats("E2.1")[index] for draw in others) for index in (0, 1)))
 
 
-def demo_values(*, methodology: MethodologySpec, seed: int = DEMO_SEED) -> Values:
+def demo_values(*, methodology: MethodologySpec, seed: int = DEMO_SEED,
+                cities: Sequence[DemoCity] = DEMO_CITIES) -> Values:
     """The illustrative values, ``{city code: {data year: {variable code: Decimal}}}``.
 
     Pure and deterministic: the same methodology and seed give the same values on every machine,
-    so the demo, its tests and screenshots agree.
+    so the demo, its tests and screenshots agree. ``cities`` (the demo's 30 by default; Chongqing
+    among them) lets a benchmark draw the same kind of values for more cities.
     """
     settle = _Settle(methodology)
-    draws = [_CityDraw(city=city, seed=seed, settle=settle) for city in DEMO_CITIES]
+    draws = [_CityDraw(city=city, seed=seed, settle=settle) for city in cities]
     for draw in draws:
         _draw_city(draw)
     _share_national_balance(draws)
