@@ -1,0 +1,107 @@
+"""The locust users of bench/load_bench.py (run by it; not on its own). Needs LOAD_BENCH_DATA: the JSON file the
+driver's prepare step writes (cities, ranking nodes, and each filer's open amendment with its values).
+
+- ``Reader`` (anonymous, cached reads): the 2024 ranking, its drill-downs (``?node=CODE``) and city profiles.
+- ``Filer`` (``fixed_count`` users, one demo filer each, never two on one city): logs in through the login form
+  once, reads its open amendment of the 2024 return through the API, then saves values on it
+  (``PATCH /api/v1/returns/{id}/values/`` with ``edit_version``), a few indicators each time, alternating
+  between the approved value and a nudged one; an answer with rejected values counts as a failure.
+- ``RankingReader`` (the cached-ranking scenario): ``/rankings/2024/`` only, each user paced by
+  ``constant_throughput`` so that all of them together ask for LOAD_BENCH_TARGET_RPS requests per second.
+"""
+import itertools
+import json
+import os
+import random
+import re
+from decimal import Decimal
+
+from locust import FastHttpUser, HttpUser, between, constant_throughput, task
+
+DATA = json.loads(open(os.environ["LOAD_BENCH_DATA"], encoding="utf-8").read())
+YEAR = DATA["year"]
+PASSWORD = DATA["password"]
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+VALUES_PER_SAVE = 3
+_filer_slots = itertools.count()
+
+
+class Reader(FastHttpUser):
+    weight = 1
+    wait_time = between(0.5, 1.5)
+
+    @task(3)
+    def ranking(self):
+        self.client.get(f"/rankings/{YEAR}/", name=f"/rankings/{YEAR}/")
+
+    @task(2)
+    def drill_down(self):
+        node = random.choice(DATA["nodes"])
+        self.client.get(f"/rankings/{YEAR}/?node={node}", name=f"/rankings/{YEAR}/?node=[node]")
+
+    @task(3)
+    def city(self):
+        self.client.get(f"/cities/{random.choice(DATA['cities'])}/", name="/cities/[code]/")
+
+
+def _nudged(text: str) -> str:
+    """The value with its last significant digit moved by one, down (up from zero): the same number of decimal
+    places, so no more than the indicator allows, and inside the bounds the approved value was in."""
+    value = Decimal(text).normalize()
+    exponent = value.as_tuple().exponent
+    step = Decimal(1).scaleb(exponent) if exponent < 0 else Decimal(1)
+    return format(value - step if value > 0 else value + step, "f")
+
+
+class Filer(HttpUser):
+    fixed_count = int(os.environ.get("LOAD_BENCH_FILERS", "10"))
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        slot = next(_filer_slots)
+        self.filing = DATA["filers"][slot % len(DATA["filers"])]
+        self.codes = sorted(self.filing["values"])
+        self.turn = 0
+        page = self.client.get("/accounts/login/", name="/accounts/login/ (form)")
+        token = CSRF_FIELD.search(page.text)
+        with self.client.post("/accounts/login/", name="/accounts/login/ (post)", catch_response=True, data={
+                "username": self.filing["username"], "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1) if token else ""}) as response:
+            if "/accounts/login/" in response.url:
+                response.failure(f"login refused for {self.filing['username']}")
+        with self.client.get(f"/api/v1/returns/{self.filing['return_id']}/", name="/api/v1/returns/[id]/",
+                             catch_response=True) as response:
+            self.edit_version = response.json()["edit_version"] if response.status_code == 200 else 0
+
+    @task(3)
+    def save_values(self):
+        self.turn += 1
+        start = (self.turn * VALUES_PER_SAVE) % len(self.codes)
+        codes = (self.codes * 2)[start:start + VALUES_PER_SAVE]
+        values = {}
+        for code in codes:
+            base = self.filing["values"][code]
+            values[code] = {"value": _nudged(base) if self.turn % 2 else base}
+        with self.client.patch(
+                f"/api/v1/returns/{self.filing['return_id']}/values/", name="/api/v1/returns/[id]/values/ (PATCH)",
+                json={"edit_version": self.edit_version, "values": values},
+                headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")}, catch_response=True) as response:
+            if response.status_code in (200, 409):
+                self.edit_version = response.json().get("edit_version", self.edit_version)
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+            elif response.json()["rejected"]:
+                response.failure(f"rejected {response.json()['rejected']}")
+
+    @task(1)
+    def return_page(self):
+        self.client.get(f"/returns/{self.filing['return_id']}/", name="/returns/[id]/")
+
+
+class RankingReader(FastHttpUser):
+    wait_time = constant_throughput(float(os.environ.get("LOAD_BENCH_TARGET_RPS", "350"))
+                                    / int(os.environ.get("LOAD_BENCH_USERS", "50")))
+
+    @task
+    def ranking(self):
+        self.client.get(f"/rankings/{YEAR}/", name=f"/rankings/{YEAR}/")
