@@ -27,6 +27,9 @@ except ImproperlyConfigured as error:
     sys.exit(f"scripts/serve.sh: not starting: {error}")
 PY
 
+# A PROMETHEUS_MULTIPROC_DIR from the environment must exist before any Django process starts (prometheus_client
+# writes there as soon as it loads).
+[ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ] || mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 python manage.py migrate --noinput
 python manage.py collectstatic --noinput -v0
 mkdir -p var  # celery beat's schedule file
