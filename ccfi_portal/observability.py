@@ -24,6 +24,8 @@ import os
 import re
 import time
 
+from celery import current_task
+from celery.signals import before_task_publish, setup_logging, task_failure, task_postrun, task_prerun, task_retry
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -66,8 +68,7 @@ class ContextFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = get_guid() or "-"
         if not hasattr(record, "task_id"):
-            from celery import current_task as task  # a proxy, false outside a task
-
+            task = current_task  # a proxy, false outside a task
             if task and task.request.id is not None:
                 record.task_name = task.name
                 record.task_id = task.request.id
@@ -150,15 +151,6 @@ def _setup_logging(**kwargs):
 
 
 def celery_signals_connect() -> None:
-    from celery.signals import (
-        before_task_publish,
-        setup_logging,
-        task_failure,
-        task_postrun,
-        task_prerun,
-        task_retry,
-    )
-
     before_task_publish.connect(_before_task_publish, weak=False, dispatch_uid="ccfi_request_id_publish")
     task_prerun.connect(_task_prerun, weak=False, dispatch_uid="ccfi_task_prerun")
     task_postrun.connect(_task_postrun, weak=False, dispatch_uid="ccfi_task_postrun")

@@ -6,8 +6,8 @@ report, never lose it, and never turn the reviewer's approval into an error. Tas
 (a run is keyed by its inputs, a report build is deterministic), so a request handed over twice costs
 a little time and changes nothing.
 
-The services that ask for work call ``work_request``; the tasks (indices.tasks) report back with
-``work_started``, ``work_done`` and ``work_failed``; beat runs ``work_sweep`` every
+The services that ask for work call ``work_request`` (``work_requests`` for many at once); the tasks
+(indices.tasks) report back with ``work_started``, ``work_done`` and ``work_failed``; beat runs ``work_sweep`` every
 ``settings.OUTBOX_SWEEP_SECONDS``, and each worker runs it once when it starts.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import datetime
 import logging
 import os
 import socket
+from functools import partial
 
 from celery import current_app
 from django.conf import settings
@@ -54,47 +55,62 @@ def process_is_gone(process: str) -> bool:
     return False
 
 
-def work_request(*, task: str, args: list, period_id: int | None = None, run_id: int | None = None,
-                 actor=None) -> WorkRequest:
-    """Ask for ``task(*args)`` in the caller's transaction; it is handed to the broker after the commit.
+def work_requests(*, task: str, args_list: list[list], period_id: int | None = None, run_id: int | None = None,
+                  actor=None) -> list[WorkRequest]:
+    """Ask for ``task(*args)`` for each of ``args_list`` in the caller's transaction (one query to find those
+    already waiting, one insert); each is handed to the broker after the commit.
 
     An identical request not yet handed over is reused: one pending recomputation of a period reads
     whatever is approved when it runs, so a second would only repeat it.
     """
-    waiting = WorkRequest.objects.filter(task=task, args=args, state=WorkState.PENDING).first()
-    if waiting is not None:
-        return waiting
-    request = WorkRequest.objects.create(
-        task=task, args=args, period_id=period_id, run_id=run_id, request_id=(request_id_get() or "")[:64],
-        requested_by=actor if actor is not None and actor.is_authenticated else None)
-    transaction.on_commit(lambda: work_dispatch(request.pk))
-    return request
+    waiting = {tuple(work.args): work for work in WorkRequest.objects.filter(
+        task=task, args__in=args_list, state=WorkState.PENDING)}
+    requested_by = actor if actor is not None and actor.is_authenticated else None
+    http_request_id = (request_id_get() or "")[:64]
+    new = WorkRequest.objects.bulk_create([
+        WorkRequest(task=task, args=args, period_id=period_id, run_id=run_id, request_id=http_request_id,
+                    requested_by=requested_by)
+        for args in args_list if tuple(args) not in waiting])
+    transaction.on_commit(partial(_dispatch_all, [work.pk for work in new]))
+    new_by_args = {tuple(work.args): work for work in new}
+    return [waiting.get(tuple(args)) or new_by_args[tuple(args)] for args in args_list]
 
 
-def work_dispatch(request_id: int) -> bool:
+def _dispatch_all(work_ids: list[int]) -> None:
+    for work_id in work_ids:
+        work_dispatch(work_id)
+
+
+def work_request(*, task: str, args: list, period_id: int | None = None, run_id: int | None = None,
+                 actor=None) -> WorkRequest:
+    """One request: see ``work_requests``."""
+    return work_requests(task=task, args_list=[args], period_id=period_id, run_id=run_id, actor=actor)[0]
+
+
+def work_dispatch(work_id: int) -> bool:
     """Hand a pending request to the broker. A broker that cannot be reached raises nothing: it leaves the
     request pending, with the reason, for the sweep."""
     # Claimed by a conditional update, so that the commit hook and the sweep never both send it.
-    if not WorkRequest.objects.filter(pk=request_id, state=WorkState.PENDING).update(
+    if not WorkRequest.objects.filter(pk=work_id, state=WorkState.PENDING).update(
             state=WorkState.QUEUED, queued_at=timezone.now(), attempts=F("attempts") + 1, error=""):
         return False
-    request = WorkRequest.objects.get(pk=request_id)
+    work = WorkRequest.objects.get(pk=work_id)
     try:
-        task = current_app.tasks[request.task]  # a name not registered is a bug: raised, never retried
+        task = current_app.tasks[work.task]  # a name not registered is a bug: raised, never retried
     except KeyError:
-        WorkRequest.objects.filter(pk=request_id).update(state=WorkState.FAILED, error="unknown task")
+        WorkRequest.objects.filter(pk=work_id).update(state=WorkState.FAILED, error="unknown task")
         raise
     try:
         # No result to keep in the result backend (the request row keeps it), and no retry: both would
-        # hold the request up for seconds while the broker is down. The request id of the request that asked for
+        # hold the request up for seconds while the broker is down. The id of the HTTP request that asked for
         # the work goes with it, also when the sweep hands it over (ccfi_portal.observability).
-        task.apply_async(args=request.args, kwargs={"work_id": request.pk}, retry=False, ignore_result=True,
-                         headers={REQUEST_ID_HEADER: request.request_id} if request.request_id else None)
+        task.apply_async(args=work.args, kwargs={"work_id": work.pk}, retry=False, ignore_result=True,
+                         headers={REQUEST_ID_HEADER: work.request_id} if work.request_id else None)
     except Exception as error:  # noqa: BLE001  (any broker failure: the sweep tries again)
         if current_app.conf.task_always_eager:
             raise  # in-process: the task itself failed, and the caller must see it
-        logger.warning("Work request %s could not be queued: %s", request_id, error)
-        WorkRequest.objects.filter(pk=request_id, state=WorkState.QUEUED).update(
+        logger.warning("Work request %s could not be queued: %s", work_id, error)
+        WorkRequest.objects.filter(pk=work_id, state=WorkState.QUEUED).update(
             state=WorkState.PENDING, attempts=F("attempts") - 1,
             error=f"not queued: {type(error).__name__}: {error}"[:2000])
         return False
@@ -130,9 +146,9 @@ def _lost() -> list[WorkRequest]:
     running_before = now - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     candidates = WorkRequest.objects.filter(
         Q(state=WorkState.QUEUED, queued_at__lt=queued_before) | Q(state=WorkState.RUNNING))
-    return [request for request in candidates
-            if request.state == WorkState.QUEUED or process_is_gone(request.worker)
-            or (request.started_at is not None and request.started_at < running_before)]
+    return [work for work in candidates
+            if work.state == WorkState.QUEUED or process_is_gone(work.worker)
+            or (work.started_at is not None and work.started_at < running_before)]
 
 
 def work_sweep() -> dict[str, int]:
@@ -140,20 +156,20 @@ def work_sweep() -> dict[str, int]:
     ``settings.OUTBOX_MAX_ATTEMPTS``. Returns counts, for the log."""
     counts = {"dispatched": 0, "requeued": 0, "given_up": 0}
     requeued = []
-    for request in _lost():
-        if request.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            counts["given_up"] += WorkRequest.objects.filter(pk=request.pk, state=request.state).update(
+    for work in _lost():
+        if work.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            counts["given_up"] += WorkRequest.objects.filter(pk=work.pk, state=work.state).update(
                 state=WorkState.FAILED, finished_at=timezone.now(),
-                error=f"gave up after {request.attempts} attempts (worker lost or broker unavailable)")
-        elif WorkRequest.objects.filter(pk=request.pk, state=request.state).update(state=WorkState.PENDING):
-            requeued.append(request.pk)
+                error=f"gave up after {work.attempts} attempts (worker lost or broker unavailable)")
+        elif WorkRequest.objects.filter(pk=work.pk, state=work.state).update(state=WorkState.PENDING):
+            requeued.append(work.pk)
     counts["requeued"] = len(requeued)
     # New requests are handed over by their commit hook; the sweep takes those it has not managed to.
     settled_before = timezone.now() - datetime.timedelta(seconds=settings.OUTBOX_DISPATCH_GRACE_SECONDS)
     waiting = WorkRequest.objects.filter(state=WorkState.PENDING, created_at__lt=settled_before).exclude(
         pk__in=requeued).order_by("created_at").values_list("pk", flat=True)
-    for request_id in [*requeued, *waiting]:
-        counts["dispatched"] += work_dispatch(request_id)
+    for work_id in [*requeued, *waiting]:
+        counts["dispatched"] += work_dispatch(work_id)
     return counts
 
 

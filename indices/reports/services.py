@@ -18,7 +18,7 @@ from accounts.permissions import may_rebuild_reports
 from audit.services import audit_record
 from ccfi_portal.i18n import is_chinese, pick
 from indices.models import IndexRun, Report, ReportKind, ReportState
-from indices.outbox import BUILD_REPORT_TASK, work_request
+from indices.outbox import BUILD_REPORT_TASK, work_requests
 from indices.reports.builder import report_render_pdf
 
 logger = logging.getLogger(__name__)
@@ -106,15 +106,11 @@ def reports_request_for_run(run: IndexRun, *, actor=None) -> None:
     City reports follow ``settings.REPORTS_CITY_ON_PUBLISH`` (on with workers: in eager mode sixty city
     reports would take half a minute in the request; they are built on first download).
     """
-    for language in LANGUAGES:
-        work_request(task=BUILD_REPORT_TASK, args=[run.pk, ReportKind.WHITE_PAPER, language], run_id=run.pk,
-                     actor=actor)
+    builds = [[run.pk, ReportKind.WHITE_PAPER, language] for language in LANGUAGES]
     if settings.REPORTS_CITY_ON_PUBLISH:
-        codes = list(run.scores.filter(level=0).values_list("city__code", flat=True).order_by("city__code"))
-        for code in codes:
-            for language in LANGUAGES:
-                work_request(task=BUILD_REPORT_TASK, args=[run.pk, ReportKind.CITY, language, code],
-                             run_id=run.pk, actor=actor)
+        codes = run.scores.filter(level=0).values_list("city__code", flat=True).order_by("city__code")
+        builds += [[run.pk, ReportKind.CITY, language, code] for code in codes for language in LANGUAGES]
+    work_requests(task=BUILD_REPORT_TASK, args_list=builds, run_id=run.pk, actor=actor)
 
 
 @transaction.atomic

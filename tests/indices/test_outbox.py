@@ -195,3 +195,16 @@ def test_the_work_panel_polls_while_work_is_unfinished_and_stops_when_done(perio
 def test_the_work_panel_is_for_the_secretariat_only(period, client):
     client.force_login(User.objects.get(username="auditadmin"))
     assert client.get(reverse("indices:work")).status_code == 403
+
+
+def test_a_request_already_waiting_is_reused_not_repeated(period, django_capture_on_commit_callbacks):
+    from indices.outbox import BUILD_REPORT_TASK, work_request, work_requests
+
+    with django_capture_on_commit_callbacks(execute=False):
+        first = work_request(task=RECOMPUTE_INDEX_TASK, args=[period.pk], period_id=period.pk)
+        again = work_request(task=RECOMPUTE_INDEX_TASK, args=[period.pk], period_id=period.pk)
+        builds = work_requests(task=BUILD_REPORT_TASK, args_list=[[1, "white_paper", "en"], [1, "city", "en", "x"]])
+        repeated = work_requests(task=BUILD_REPORT_TASK, args_list=[[1, "city", "en", "x"], [1, "city", "en", "y"]])
+
+    assert again.pk == first.pk and repeated[0].pk == builds[1].pk and repeated[1].pk not in {b.pk for b in builds}
+    assert WorkRequest.objects.count() == 4
