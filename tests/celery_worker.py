@@ -42,17 +42,19 @@ def _configure(**conf) -> None:
     celery_app.amqp.__dict__.pop("router", None)
 
 
-def worker_start(prefix: str, log_path: Path) -> subprocess.Popen:
+def worker_start(prefix: str, log_path: Path, *, pool: str = "threads") -> subprocess.Popen:
     """`celery worker` as its own process on the test database, logging to ``log_path``. It consumes both
     queues of the settings (recompute, reports) under names of its own (``CELERY_QUEUE_PREFIX``), and its
-    own outbox sweep sends there too: test runs sharing the Redis database never take each other's tasks."""
+    own outbox sweep sends there too: test runs sharing the Redis database never take each other's tasks.
+    ``pool="prefork"`` runs the tasks in a child process, as production does (one child)."""
     env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
            "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
            "CELERY_QUEUE_PREFIX": prefix,
            "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
     with open(log_path, "a") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", "--pool=threads", "--concurrency=2",
+            [sys.executable, "-m", "celery", "-A", "ccfi_portal", "worker", f"--pool={pool}",
+             "--concurrency=1" if pool == "prefork" else "--concurrency=2",
              "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q",
              f"{prefix}recompute,{prefix}reports", "--loglevel=INFO"],
             cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -65,10 +67,10 @@ def queue_prefix(queue: str) -> str:
 
 
 @pytest.fixture
-def celery_worker_process(tmp_path):
+def celery_worker_process(tmp_path, request):
     """Start `celery worker` as its own process on the test database, consuming its own recompute and reports
     queues; yield the (default) recompute queue's name; stop it afterwards. The routes of this process send
-    to that worker's queues."""
+    to that worker's queues. A test marked ``worker_pool("prefork")`` gets a prefork worker (threads otherwise)."""
     try:
         redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError as error:
@@ -79,7 +81,8 @@ def celery_worker_process(tmp_path):
               for task, route in settings.CELERY_TASK_ROUTES.items()}
     queue = prefix + settings.CELERY_TASK_DEFAULT_QUEUE.removeprefix(base)
     log_path = tmp_path / "worker.log"
-    worker = worker_start(prefix, log_path)
+    pool_marker = request.node.get_closest_marker("worker_pool")
+    worker = worker_start(prefix, log_path, pool=pool_marker.args[0] if pool_marker else "threads")
     previous = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager",
                                                        "task_default_queue", "task_routes")}
     _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue,

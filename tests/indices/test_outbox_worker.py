@@ -1,8 +1,10 @@
-"""The outbox with real processes: a worker killed in the middle of a recomputation loses nothing; after a
-restart, exactly one run of those inputs exists and it succeeded."""
+"""The outbox with real processes: a worker killed in the middle of a recomputation loses nothing. Whether the
+whole worker dies (and is restarted) or only the pool process running the task (and the worker forks another),
+exactly one run of those inputs exists afterwards and it succeeded."""
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +29,9 @@ def _wait_for(condition, *, seconds: float, step: float = 0.005):
     raise AssertionError(f"not within {seconds} s")
 
 
-def test_a_worker_killed_during_the_recompute_loses_nothing(celery_worker_process, tmp_path):
+def _approve_the_last_return_and_wait_until_it_runs() -> tuple[ReportingPeriod, WorkRequest, int]:
+    """Approve a return (its recomputation is handed to the worker); return the period, the request and the
+    process running it, as soon as it runs."""
     demo_load()
     period = ReportingPeriod.objects.get(data_year=2024)
     last = IndicatorReturn.objects.get(period=period, city__code="500000")
@@ -37,7 +41,37 @@ def test_a_worker_killed_during_the_recompute_loses_nothing(celery_worker_proces
     request = WorkRequest.objects.get(task=RECOMPUTE_INDEX_TASK, period=period)
     running = _wait_for(lambda: WorkRequest.objects.filter(pk=request.pk, state=WorkState.RUNNING).first(),
                         seconds=60)
-    pid = int(running.worker.rsplit(":", 1)[1])
+    return period, request, int(running.worker.rsplit(":", 1)[1])
+
+
+def _one_succeeded_run(period: ReportingPeriod) -> None:
+    runs = IndexRun.objects.filter(period=period)
+    assert runs.count() == 1, list(runs.values("state", "claimed_by"))
+    assert runs.get().state == RunState.SUCCEEDED and not runs.get().is_provisional
+
+
+@pytest.mark.worker_pool("prefork")
+def test_a_pool_process_killed_during_the_recompute_loses_nothing(celery_worker_process):
+    period, request, pid = _approve_the_last_return_and_wait_until_it_runs()
+    worker_pids = {int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("PPid:")}
+    os.kill(pid, signal.SIGKILL)  # the pool process only: the worker itself lives on and forks another
+    started = time.monotonic()
+    # The worker gives the message back (reject on worker lost) and the new pool process takes the run
+    # over from the dead one; the sweep is there for anything the worker could not give back.
+    def finished():
+        work_sweep()
+        return WorkRequest.objects.filter(pk=request.pk, state=WorkState.DONE).first()
+
+    done = _wait_for(finished, seconds=90, step=1)
+    assert done.worker != f"{done.worker.rsplit(':', 1)[0]}:{pid}"  # finished by another process
+    assert all(Path(f"/proc/{worker}").exists() for worker in worker_pids)  # the worker itself was not restarted
+    _one_succeeded_run(period)
+    assert time.monotonic() - started < 90
+
+
+def test_a_worker_killed_during_the_recompute_loses_nothing(celery_worker_process, tmp_path):
+    period, request, pid = _approve_the_last_return_and_wait_until_it_runs()
     os.kill(pid, signal.SIGKILL)  # the whole worker, mid-task
     os.waitpid(pid, 0)  # reaped, as its supervisor would (this test started it)
     request.refresh_from_db()
@@ -57,7 +91,5 @@ def test_a_worker_killed_during_the_recompute_loses_nothing(celery_worker_proces
         restarted.wait(timeout=20)
         print((tmp_path / "restarted.log").read_text())
 
-    runs = IndexRun.objects.filter(period=period)
-    assert runs.count() == 1, list(runs.values("state", "claimed_by"))
-    assert runs.get().state == RunState.SUCCEEDED and not runs.get().is_provisional
+    _one_succeeded_run(period)
     assert time.monotonic() - started < 90
