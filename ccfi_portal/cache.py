@@ -1,10 +1,12 @@
 """Caching of published reads: what every reader sees the same way, kept in Django's cache framework.
 
-**What is cached: data, never pages.** The reader pages show the logged-in user's menu, so caching whole
-responses would hand one user's page to another. What is cached is the data the views compute from the
-selectors (ranking tables, city profiles, the methodology reader tree, the periods and runs around them,
-and the serialized data of the public API's lists and details); each request still renders its own page
-(or its own API response) around it, in its own language, with its own menu. The cached data holds both
+**What is cached: data and page bodies, never pages.** The reader pages show the logged-in user's menu and
+carry the session's CSRF token, so caching whole responses would hand one user's page to another. What is
+cached is the data the views compute from the selectors (ranking tables, city profiles, the methodology
+reader tree, the periods and runs around them, and the serialized data of the public API's lists and
+details) and, where rendering is the cost (the ranking page's table), the rendered body of a page in one
+language (``published_fragment``: the language is part of its key); each request still renders its own page
+(or its own API response) around them, with its own menu. The cached data holds both
 languages' names (``name_zh``/``name_en``) and the templates pick one per request (``ccfi_portal.i18n.pick``),
 so one entry serves the Chinese and the English page alike and language is not part of a key.
 
@@ -39,6 +41,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils.translation import get_language
 from rest_framework.response import Response
 
 GENERATION_KEY = "ccfi:published:generation"
@@ -86,6 +89,13 @@ def published_read(name: str, *parts, compute: Callable[[], T]) -> T:
         value = compute()
         cache.set(key, value, timeout=settings.CACHE_PUBLISHED_SECONDS)
     return value
+
+
+def published_fragment(name: str, *parts, render: Callable[[], str]) -> str:
+    """The HTML ``render()`` gives for this published read in the active language, from the cache or rendered
+    and stored. The same rules as ``published_read``; and the template must show nothing of the user or the
+    session (no menu, no CSRF token), and ``parts`` must hold everything of the request it depends on."""
+    return published_read(f"{name}:html", get_language(), *parts, compute=render)
 
 
 class PublishedReadViewSetMixin:

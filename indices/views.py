@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,7 +27,7 @@ from accounts.permissions import (
     may_try_methodology,
 )
 from audit.services import client_ip
-from ccfi_portal.cache import published_read
+from ccfi_portal.cache import published_fragment, published_read
 from ccfi_portal.i18n import pick
 from indices import selectors, services
 from indices.forms import WhatIfForm
@@ -92,26 +93,38 @@ def _ranking_data(*, year: int, node_code: str | None, sort: str, user, provisio
 
 def ranking_detail(request, year: int):
     node_code, sort = request.GET.get("node") or None, request.GET.get("sort") or "rank"
-    data = _reader_data(request, "ranking", year, node_code, sort, compute=lambda user, provisional: _ranking_data(
-        year=year, node_code=node_code, sort=sort, user=user, provisional=provisional))
-    table = data["table"]
-    ranked = selectors.ranking_sort([row for row in table.rows if row.score is not None], sort="rank")
-    chart = {
-        "title": pick(table.node, "name"),
-        "cities": [pick(row.city, "name") for row in ranked],
-        "values": [round(row.score, 2) for row in ranked],
-    }
-    return render(request, "indices/ranking_list.html", {
-        **data,
-        "chart": chart,
-        "sort_links": _sort_links(request, table),
-        "columns": [
-            {"item": column, "sort": _sort_links(request, table)[column.code],
-             "drill": _query(request, node=column.code, sort=None)}
-            for column in table.columns
-        ],
-        "path": [{"item": item, "link": _query(request, node=item.code, sort=None)} for item in table.path],
-    })
+
+    def body() -> str:
+        data = _reader_data(request, "ranking", year, node_code, sort, compute=lambda user, provisional: _ranking_data(
+            year=year, node_code=node_code, sort=sort, user=user, provisional=provisional))
+        table = data["table"]
+        ranked = selectors.ranking_sort([row for row in table.rows if row.score is not None], sort="rank")
+        chart = {
+            "title": pick(table.node, "name"),
+            "cities": [pick(row.city, "name") for row in ranked],
+            "values": [round(row.score, 2) for row in ranked],
+        }
+        sort_links = _sort_links(request, table)
+        return render_to_string("indices/_ranking_body.html", {
+            **data,
+            "chart": chart,
+            "sort_links": sort_links,
+            "columns": [
+                {"item": column, "sort": sort_links[column.code], "drill": _query(request, node=column.code, sort=None)}
+                for column in table.columns
+            ],
+            "path": [{"item": item, "link": _query(request, node=item.code, sort=None)} for item in table.path],
+        })
+
+    # Rendering the table is most of the page's cost: readers get the body rendered once per language and published
+    # generation. Its links repeat the query, so only a query of one node and one sort (both checked by the selectors)
+    # is cached; anything else is rendered each time rather than fill the cache.
+    if _reads_published_only(request) and all(key in ("node", "sort") and len(request.GET.getlist(key)) == 1
+                                              for key in request.GET):
+        html = published_fragment("ranking", year, node_code, sort, request.GET.urlencode(), render=body)
+    else:
+        html = body()
+    return render(request, "indices/ranking_list.html", {"year": year, "body": html})
 
 
 def _query(request, **changes) -> str:

@@ -126,6 +126,29 @@ def test_a_readers_profile_history_never_shows_the_provisional_run_a_reviewer_sa
     assert [point.published for point in page.context["profile"].history] == [True, True]
 
 
+def body_renders(client, url: str) -> int:
+    """How many times the ranking page's body template is rendered for one request."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return [template.name for template in response.templates].count("indices/_ranking_body.html")
+
+
+def test_the_ranking_body_is_rendered_once_per_language_and_generation(client, published_2024):
+    assert body_renders(client, RANKING) == 1
+    assert body_renders(client, RANKING) == 0  # from the cache
+    client.cookies["django_language"] = "en"
+    assert body_renders(client, RANKING) == 1
+    del client.cookies["django_language"]
+    published_changed()
+    assert body_renders(client, RANKING) == 1
+
+
+@pytest.mark.parametrize("query", ["?node=D1&utm=x", "?sort=city&sort=rank"])
+def test_a_ranking_query_of_anything_but_one_node_and_one_sort_is_not_cached(client, published_2024, query):
+    """Its links repeat the query: caching every query would let anyone fill the cache."""
+    assert [body_renders(client, RANKING + query), body_renders(client, RANKING + query)] == [1, 1]
+
+
 def test_english_and_chinese_pages_are_not_mixed_up(client, published_2024):
     pages = [(RANKING, "重庆", "Chongqing"), (reverse("indices:city", args=[CHONGQING]), "重庆", "Chongqing"),
              (reverse("indices:methodology_version", args=["RT", "1.0"]), "维度一", "Dimension one")]
