@@ -1,5 +1,7 @@
 """A real Celery worker process over Redis, on the test database, for the tests that need one."""
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -42,12 +44,13 @@ def _configure(**conf) -> None:
     celery_app.amqp.__dict__.pop("router", None)
 
 
-def worker_start(prefix: str, log_path: Path, *, pool: str = "threads") -> subprocess.Popen:
+def worker_start(prefix: str, log_path: Path, *, pool: str = "threads",
+                 broker_url: str = BROKER_URL) -> subprocess.Popen:
     """`celery worker` as its own process on the test database, logging to ``log_path``. It consumes both
     queues of the settings (recompute, reports) under names of its own (``CELERY_QUEUE_PREFIX``), and its
     own outbox sweep sends there too: test runs sharing the Redis database never take each other's tasks.
     ``pool="prefork"`` runs the tasks in a child process, as production does (one child)."""
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": BROKER_URL,
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": broker_url,
            "SECRET_KEY": settings.SECRET_KEY, "DJANGO_SETTINGS_MODULE": "ccfi_portal.test_settings",
            "CELERY_QUEUE_PREFIX": prefix,
            "MEDIA_ROOT": str(settings.MEDIA_ROOT)}  # files the worker writes are where the test reads them
@@ -66,15 +69,58 @@ def queue_prefix(queue: str) -> str:
     return queue.removesuffix("recompute")
 
 
+class RedisServer:
+    """A Redis server of a test's own, on a free port, that the test may stop and start again (an outage)."""
+
+    def __init__(self, folder: Path):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.folder, self.process = folder, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Gone at once, and with it every message it held (it keeps nothing on disk)."""
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is not installed; scripts/setup.sh installs Debian's redis-server.")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
 @pytest.fixture
 def celery_worker_process(tmp_path, request):
     """Start `celery worker` as its own process on the test database, consuming its own recompute and reports
     queues; yield the (default) recompute queue's name; stop it afterwards. The routes of this process send
-    to that worker's queues. A test marked ``worker_pool("prefork")`` gets a prefork worker (threads otherwise)."""
+    to that worker's queues. A test marked ``worker_pool("prefork")`` gets a prefork worker (threads otherwise);
+    one that asks for ``own_redis`` has the worker and the producer on that server."""
+    broker_url = request.getfixturevalue("own_redis").url if "own_redis" in request.fixturenames else BROKER_URL
     try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(broker_url, socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError as error:
-        pytest.fail(f"Redis is not answering at {BROKER_URL}: {error}. Start it (see README) and run again.")
+        pytest.fail(f"Redis is not answering at {broker_url}: {error}. Start it (see README) and run again.")
     prefix = f"test-{os.getpid()}-{time.monotonic_ns()}-"
     base = settings.CELERY_QUEUE_PREFIX
     routes = {task: {**route, "queue": prefix + route["queue"].removeprefix(base)}
@@ -82,10 +128,11 @@ def celery_worker_process(tmp_path, request):
     queue = prefix + settings.CELERY_TASK_DEFAULT_QUEUE.removeprefix(base)
     log_path = tmp_path / "worker.log"
     pool_marker = request.node.get_closest_marker("worker_pool")
-    worker = worker_start(prefix, log_path, pool=pool_marker.args[0] if pool_marker else "threads")
+    worker = worker_start(prefix, log_path, pool=pool_marker.args[0] if pool_marker else "threads",
+                          broker_url=broker_url)
     previous = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager",
                                                        "task_default_queue", "task_routes")}
-    _configure(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False, task_default_queue=queue,
+    _configure(broker_url=broker_url, result_backend=broker_url, task_always_eager=False, task_default_queue=queue,
                task_routes=routes)
     try:
         yield queue

@@ -4,6 +4,7 @@ exactly one run of those inputs exists afterwards and it succeeded."""
 import os
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,32 @@ def test_a_worker_killed_during_the_recompute_loses_nothing(celery_worker_proces
 
     _one_succeeded_run(period)
     assert time.monotonic() - started < 90
+
+
+def test_a_broker_outage_during_approval_delays_the_recompute_and_loses_nothing(own_redis, celery_worker_process):
+    """The worker's Redis goes away (and every message with it); the reviewer's approval still answers at once; once
+    Redis is back, the worker reconnects and the sweep hands the recomputation over."""
+    demo_load()
+    period = ReportingPeriod.objects.get(data_year=2024)
+    last = IndicatorReturn.objects.get(period=period, city__code="500000")
+    IndicatorReturn.objects.filter(pk=last.pk).update(state=ReturnState.SUBMITTED)
+    own_redis.stop()
+
+    started = time.monotonic()
+    return_approve(indicator_return=last, actor=User.objects.get(username="reviewer"))  # commits: tries to hand over
+    assert time.monotonic() - started < 2
+    request = WorkRequest.objects.get(task=RECOMPUTE_INDEX_TASK, period=period)
+    assert request.state == WorkState.PENDING and "not queued" in request.error
+    assert not IndexRun.objects.filter(period=period).exists()
+
+    own_redis.start()  # empty: whatever it held before is gone
+    WorkRequest.objects.filter(pk=request.pk).update(created_at=request.created_at - timedelta(minutes=1))
+    started = time.monotonic()
+
+    def finished():
+        work_sweep()  # as beat would, every 30 s
+        return WorkRequest.objects.filter(pk=request.pk, state=WorkState.DONE).exists()
+
+    _wait_for(finished, seconds=90, step=1)
+    _one_succeeded_run(period)
+    print(f"delivered {time.monotonic() - started:.1f} s after Redis came back")
