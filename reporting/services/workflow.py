@@ -188,9 +188,10 @@ def review_comment_add(*, indicator_return: IndicatorReturn, actor, comment: Com
 
 
 @transaction.atomic(durable=True)
-def value_explanation_review(*, value: ReturnValue, actor, decision: str,
+def value_explanation_review(*, value: ReturnValue, actor, decision: str, comments: Iterable[CommentInput] = (),
                              ip_address: str | None = None) -> int:
-    """Accept or reject the filer's explanation of a flagged value; returns the flags decided."""
+    """Accept or reject the filer's explanation of a flagged value, with the comments the reviewer has written so
+    far (saved in the same transaction, so that deciding never loses them); returns the flags decided."""
     require_reviewer(actor)
     indicator_return = lock_return(value.indicator_return)
     require_open_period(indicator_return.period)
@@ -199,8 +200,9 @@ def value_explanation_review(*, value: ReturnValue, actor, decision: str,
         raise WorkflowError(_("Accept or reject the explanation."), code="decision")
     decided = ValueFlag.objects.filter(value=value, severity__in=EXPLAINABLE).update(
         decision=decision, decided_by=actor, decided_at=timezone.now())
+    written = [_comment_create(indicator_return=indicator_return, actor=actor, comment=comment) for comment in comments]
     audit_record(actor=actor, event_type="return.explanation_review", obj=indicator_return, ip_address=ip_address,
-                 details={"indicator": value.indicator.code, "decision": decision})
+                 details={"indicator": value.indicator.code, "decision": decision, "comments": len(written)})
     return decided
 
 

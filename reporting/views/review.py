@@ -99,6 +99,8 @@ def review_detail(request, pk: int):
 
 
 def _review_action(request, indicator_return):
+    """One form carries the comments and every button (the explanation decisions too), so whatever the reviewer
+    typed is saved with any of them and never lost to a reload."""
     action = request.POST.get("action")
     ip = client_ip(request)
     spec = selectors.period_spec(period=indicator_return.period)
@@ -111,13 +113,14 @@ def _review_action(request, indicator_return):
                 text=text, reason_code=request.POST.get(f"reason-{code}" if code else "reason") or ReasonCode.OTHER,
                 indicator_code=code or None))
     try:
-        if action == "explanation":
-            value = get_object_or_404(ReturnValue, indicator_return=indicator_return,
-                                      indicator__code=request.POST.get("code"))
-            services.value_explanation_review(value=value, actor=request.user, decision=request.POST.get("decision"),
+        if explain := request.POST.get("explain"):  # "<indicator code>:<accepted|rejected>"
+            code, _separator, decision = explain.rpartition(":")
+            value = get_object_or_404(ReturnValue, indicator_return=indicator_return, indicator__code=code)
+            services.value_explanation_review(value=value, actor=request.user, decision=decision, comments=comments,
                                               ip_address=ip)
-            code = value.indicator.code
             messages.success(request, _("Decision on the explanation of %(code)s recorded.") % {"code": code})
+            if comments:
+                messages.success(request, _("%(count)s comment(s) saved.") % {"count": len(comments)})
             anchor = code.replace(".", "_")
             return redirect(reverse("reporting:review_detail", args=[indicator_return.pk]) + f"#row-{anchor}")
         if action == "comment":

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from reporting.models import IndicatorReturn, ReturnState, ReviewComment, ValueChange
-from reporting.services import return_submit
+from reporting.models import EXPLAINABLE, IndicatorReturn, ReturnState, ReviewComment, ValueChange, ValueFlag
+from reporting.services import ValueEntry, return_submit, return_values_save
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +150,30 @@ def test_review_send_back_needs_a_comment_then_works(client, submitted, reviewer
     submitted.refresh_from_db()
     assert submitted.state == ReturnState.RETURNED
     assert ReviewComment.objects.get().indicator.code == "M2.1"
+
+
+def test_deciding_on_an_explanation_keeps_the_comments_being_written(client, draft, filer_chongqing, reviewer):
+    """The decision buttons belong to the review form: the comments typed so far are saved with the decision."""
+    return_values_save(indicator_return=draft, actor=filer_chongqing, expected_version=None,
+                       entries={"M4.1": ValueEntry(value="5", explanation="口径调整")})
+    return_submit(indicator_return=draft, actor=filer_chongqing)
+    client.force_login(reviewer)
+    page = client.get(url("review_detail", draft.pk)).content.decode()
+    form = page[page.index('<form method="post" id="review-form">'):]
+    form = form[:form.index("</form>")]
+    assert 'name="explain" value="M4.1:rejected"' in form and 'name="comment-M2.1"' in form
+
+    response = client.post(url("review_detail", draft.pk), {
+        "explain": "M4.1:rejected", "comment-M2.1": "单位疑误", "reason-M2.1": "wrong_unit",
+        "comment": "请一并核对附件", "reason": ""}, follow=True)
+    assert response.status_code == HTTPStatus.OK
+    assert set(ValueFlag.objects.filter(value__indicator_return=draft, value__indicator__code="M4.1",
+                                        severity__in=EXPLAINABLE).values_list("decision", flat=True)) == {"rejected"}
+    assert sorted((comment.indicator.code if comment.indicator else "", comment.text)
+                  for comment in ReviewComment.objects.filter(indicator_return=draft)) == [
+        ("", "请一并核对附件"), ("M2.1", "单位疑误")]
+    content = response.content.decode()
+    assert "单位疑误" in content and "请一并核对附件" in content
 
 
 def test_review_approve_and_bulk_approve(client, submitted, reviewer, django_capture_on_commit_callbacks):
