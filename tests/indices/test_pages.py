@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -324,3 +325,16 @@ def test_the_demo_index_reads_as_the_engine_stored_it(client, demo):
     tree = client.get(reverse("indices:methodology"), follow=True).context["tree"]
     assert tree.weights_from_run
     assert sum(item.effective_weight for item in tree.items if item.is_indicator) == pytest.approx(1)
+
+
+def _colour(css: str, selector: str) -> str:
+    return re.search(re.escape(selector) + r"\s*\{\s*color:\s*(#[0-9a-f]{6})", css).group(1)
+
+
+def test_a_rise_is_red_and_a_fall_green_on_pages_and_in_the_pdf():
+    """Chinese readers read red as a rise: ranking, what-if (class ``num up``) and the PDF alike."""
+    static = (settings.BASE_DIR / "static" / "css" / "indices.css").read_text()
+    printed = (settings.BASE_DIR / "templates" / "reports" / "print.css").read_text()
+    for css, up, down in ((static, ".num.up", ".num.down"), (printed, ".up", ".down")):
+        red, green = _colour(css, up), _colour(css, down)
+        assert int(red[1:3], 16) > int(red[3:5], 16) and int(green[3:5], 16) > int(green[1:3], 16), (red, green)
