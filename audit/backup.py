@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404: runs pg_dump and pg_restore with argument lists, no shell
+import subprocess  # runs pg_dump and pg_restore with argument lists, no shell  # nosec B404
 import tarfile
 import tempfile
 from dataclasses import dataclass
