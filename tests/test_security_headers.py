@@ -127,6 +127,7 @@ def production_environment(**overrides) -> dict[str, str]:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ccfi_portal.settings", "DJANGO_ENV": "production",
            "DEBUG": "false", "SECRET_KEY": settings.SECRET_KEY,
            "DATABASE_URL": "postgres://ccfi@127.0.0.1:5432/ccfi", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' (tests/e2e/conftest.py), never a deployment's
     return {**env, **overrides}
 
 
