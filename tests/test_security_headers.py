@@ -78,6 +78,17 @@ def test_the_portal_pages_hold_no_inline_script_or_style(client, draft, reviewer
 
 
 @pytest.mark.django_db
+def test_the_second_factor_enrolment_page_draws_its_qr_code_without_inline_style(client, reviewer, settings):
+    """segno's SVG sits in the page itself: its attributes must not include a style."""
+    settings.OTP_REQUIRED = True
+    client.force_login(reviewer)
+    response = client.get("/accounts/second-factor/")
+    assert response.status_code == 200
+    assert 'data-testid="second-factor-qr"' in response.content.decode() and "<svg" in response.content.decode()
+    assert_no_inline_code(response, "second factor")
+
+
+@pytest.mark.django_db
 def test_the_admin_pages_hold_no_inline_script_or_style(client, draft):  # noqa: F811
     """Django's admin (5.2) keeps its scripts in files and its data in attributes; the portal's own admin
     templates do too."""
