@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.selectors import user_needs_second_factor, user_password_expires_at
 
 SESSION_STARTED_KEY = "ccfi_login_at"
-PASSWORD_EXPIRES_KEY = "ccfi_password_expires_at"
+PASSWORD_EXPIRES_KEY = "ccfi_password_expires_at"  # a session key's name, no password  # nosec B105
 
 
 class SessionLifetimeMiddleware:

@@ -15,8 +15,9 @@ locust is not in the project's requirements: install it in a virtual environment
    gunicorn, the recompute and reports workers and beat) with ``DATABASE_URL``, ``CELERY_BROKER_URL`` on Redis DB 13,
    ``CACHE_URL`` on Redis DB 11 (both emptied first), a generated 64-character ``SECRET_KEY``,
    ``ALLOWED_HOSTS=127.0.0.1`` and a free ``PORT``; static and media files and the metrics directory go to a
-   temporary folder. One change from production: ``SESSION_COOKIE_SECURE`` and ``CSRF_COOKIE_SECURE`` are off,
-   since the bench speaks plain HTTP to 127.0.0.1 (no TLS proxy) and a client sends no ``Secure`` cookie over it.
+   temporary folder. One change from production: ``SESSION_COOKIE_SECURE``, ``CSRF_COOKIE_SECURE`` and
+   ``SECURE_SSL_REDIRECT`` are off, since the bench speaks plain HTTP to 127.0.0.1 (no TLS proxy) and a client
+   sends no ``Secure`` cookie over it.
    Waits (at most ``--ready-seconds``) for ``/readyz`` to answer 200.
 3. Runs locust headless (``bench/load_locustfile.py``) with ``--users`` users for ``--run-time``:
    ``mixed``: ``--filers`` filers saving values through the API (login once each) and the rest anonymous readers
@@ -282,7 +283,8 @@ def main() -> None:
            "SECRET_KEY": secrets.token_urlsafe(48), "ALLOWED_HOSTS": "127.0.0.1", "PORT": str(port),
            "HOST": "127.0.0.1", "DEBUG": "false", "STATIC_ROOT": str(folder / "static"),
            "MEDIA_ROOT": str(folder / "media"), "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
-           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"}
+           "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
+           "SECURE_SSL_REDIRECT": "false"}
     env.pop("CELERY_RESULT_BACKEND", None)
     server = None
     try:

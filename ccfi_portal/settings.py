@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_guid",  # OBSERVABILITY (below): the request id
     "django_prometheus",  # OBSERVABILITY (below): /metrics
+    "csp",  # the Content-Security-Policy header (HTTP HEADERS below)
     "accounts",
     "audit",
     "methodology",
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "ccfi_portal.middleware.RequestIdMiddleware",
     "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ccfi_portal.middleware.ChineseFirstLocaleMiddleware",
@@ -198,11 +200,43 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # Served over TLS only (behind the TLS proxy of the README): browsers keep to HTTPS for a year.
 # Browsers ignore the header on plain HTTP, so the demo (DEBUG) is not affected either way.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # the proxy usually redirects
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Only matters once the domain is submitted to the browsers' preload list (hstspreload.org).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# The TLS proxy usually redirects already; the portal does too (behind the proxy it needs BEHIND_TLS_PROXY to see
+# the request came over HTTPS, or it would redirect forever). A plain-HTTP test of production mode sets it false.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Probes of the load balancer come over plain HTTP from inside: the health endpoints are not redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# HTTP HEADERS
+# Django's defaults, said here: no framing by any site (X-Frame-Options, and frame-ancestors below), no MIME
+# sniffing, the path and query not sent to other sites.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4): scripts, styles, fonts and images from the portal itself only, no inline
+# script, no style attribute or <style> element, no eval. The pages keep their scripts in static/js and their data in
+# json_script blocks (not executed); htmx's indicator style is in static/css (base.html turns htmx's own off).
+# ECharts and htmx set styles through the CSSOM, which the policy allows. img-src takes data: for the admin's
+# and ECharts' images drawn in place.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # INTERNATIONALISATION
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
@@ -230,6 +264,8 @@ STATICFILES_FINDERS = [
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# manage.py backup writes its archives here (audit/backup.py); keep them on another machine too, encrypted.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

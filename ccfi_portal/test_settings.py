@@ -15,3 +15,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 REPORTS_BUILD_ON_PUBLISH = False
 # Logins in the tests use the password alone; the second-factor tests switch this on.
 OTP_REQUIRED = False
+# The test client and the live server speak plain HTTP, whatever DEBUG the environment sets (production redirects).
+SECURE_SSL_REDIRECT = False

@@ -12,7 +12,7 @@ from indices.engine import spec as methodology_spec_module
 from indices.engine.spec import MethodologySpec
 from reporting.models import PeriodState, ReportingPeriod
 
-DEMO_PASSWORD = "Ccfi-demo-2025"
+DEMO_PASSWORD = "Ccfi-demo-2025"  # the demo's published password (README); production has no demo users  # nosec B105
 DEMO_METHODOLOGY_CODE = "CCFI"
 DEMO_METHODOLOGY_VERSION = "2025.1"
 SOURCE_NOTE = "示例数据（合成） / Illustrative synthetic data"

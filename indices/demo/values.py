@@ -73,7 +73,7 @@ class _CityDraw:
     def rng(self, topic: str) -> random.Random:
         """A stream per city and topic: changing one formula leaves every other value as it was.
         A string seed is hashed with SHA-512, so the stream is the same on every machine."""
-        return random.Random(f"ccfi-demo/{self.seed}/{self.city.code}/{topic}")
+        return random.Random(f"ccfi-demo/{self.seed}/{self.city.code}/{topic}")  # made-up demo data, no secret  # nosec B311
 
     def put(self, code: str, first: float, second: float) -> None:
         pair = CHONGQING_FACTS.get(code) if self.city.code == CHONGQING else None

@@ -36,12 +36,13 @@ def values_write(rows: list[ReturnValue]) -> None:
             with cursor.cursor.copy("COPY reporting_value_write FROM STDIN") as copy:
                 for row in params:
                     copy.write_row(row)
-            cursor.execute(f"UPDATE {table} AS t SET value = v.value, observation_status = v.observation_status, "  # noqa: S608
+            # The model's own table and column names in the statements; the values are bound.
+            cursor.execute(f"UPDATE {table} AS t SET value = v.value, observation_status = v.observation_status, "  # nosec B608
                            "source_note = v.source_note, explanation = v.explanation "
                            "FROM reporting_value_write AS v WHERE t.id = v.id")
             cursor.execute("DROP TABLE reporting_value_write")
         else:
-            cursor.executemany(f"UPDATE {table} SET value = %s, observation_status = %s, "  # noqa: S608
+            cursor.executemany(f"UPDATE {table} SET value = %s, observation_status = %s, "  # nosec B608
                                "source_note = %s, explanation = %s WHERE id = %s",
                                [(*row[1:], row[0]) for row in params])
 
@@ -87,7 +88,8 @@ def changes_write(rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", rows)  # noqa: S608
+            # The model's own table and column names; the values are bound.
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", rows)  # nosec B608
 
 
 def flags_write(*, stale: list[int], new: list[ValueFlag], explained: Iterable[int]) -> None:

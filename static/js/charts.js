@@ -97,6 +97,9 @@
       var data = readData(element);
       if (!build || !data) { return; }
       var option = build(data, element);
+      // ECharts' default tooltip is HTML with style attributes, which the Content-Security-Policy refuses;
+      // the rich-text tooltip is drawn inside the chart's SVG instead.
+      if (option.tooltip) { option.tooltip.renderMode = "richText"; }
       var chart = window.echarts.init(element, null, { renderer: "svg" });
       chart.setOption(option);
       element.setAttribute("data-rendered", "true");
