@@ -437,12 +437,17 @@ def dataset_as_csv(dataset: tablib.Dataset) -> bytes:
 
 def dataset_as_xlsx(dataset: tablib.Dataset, *, title: str = "CCFI") -> bytes:
     import openpyxl  # lazy: a heavy library only XLSX downloads need
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell_text(cell):
+        # Control characters are refused on input; one stored before that is shown as U+FFFD, not a 500.
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) if isinstance(cell, str) else cell
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
-    sheet.append([escape_formula(header) for header in dataset.headers])
+    sheet.append([cell_text(escape_formula(header)) for header in dataset.headers])
     for row in dataset:
-        sheet.append([escape_formula(cell) for cell in row])
+        sheet.append([cell_text(escape_formula(cell)) for cell in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

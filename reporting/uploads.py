@@ -41,7 +41,7 @@ def limit(name: str) -> int:
         "REPORTING_IMPORT_MAX_COLUMNS": 50,
         "REPORTING_IMPORT_MAX_CELL_CHARS": 5000,
         "REPORTING_IMPORT_MAX_TEXT_CHARS": 5_000_000,
-        "REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES": 50 * MB,
+        "REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES": 20 * MB,
         "REPORTING_XLSX_MAX_PARTS": 200,
     }
     return int(getattr(settings, name, defaults[name]))

@@ -293,6 +293,42 @@ def test_an_unchanged_template_changes_nothing(draft, filer_chongqing, kind):
     assert value.source_note == "-3% fewer patents"
 
 
+def test_a_control_character_stored_before_these_checks_does_not_break_the_template(draft):
+    ReturnValue.objects.filter(indicator_return=draft, indicator__code="M1.1").update(source_note="old\x00text")
+    book = openpyxl.load_workbook(io.BytesIO(dataset_as_xlsx(template_dataset(returns=[draft], language="en"))))
+    assert {row[2].value: row[8].value for row in book.active.iter_rows(min_row=2)}["M1.1"] == "old\ufffdtext"
+
+
+# Other free texts: comments, reasons, descriptions are refused whole, never cut.
+
+def test_comments_and_reasons_with_control_characters_or_over_their_limit_are_refused(submitted, reviewer):
+    from reporting.models import ReviewComment
+    from reporting.services import CommentInput, review_comment_add
+
+    for text, code in (("bad\x01", "control_character"), ("x" * 4001, "too_long")):
+        with pytest.raises(ValidationError) as error:
+            review_comment_add(indicator_return=submitted, actor=reviewer,
+                               comment=CommentInput(text=text, indicator_code="M1.1"))
+        assert error.value.code == code
+    with translation.override("en"):
+        assert error.value.messages == ["The comment has 4001 characters; at most 4000 are accepted."]
+    assert not ReviewComment.objects.exists()
+    comment = review_comment_add(indicator_return=submitted, actor=reviewer,
+                                 comment=CommentInput(text=" two\r\nlines ", indicator_code="M1.1"))
+    assert comment.text == "two\nlines"
+
+
+def test_an_evidence_description_with_a_control_character_is_refused(client, draft, filer_chongqing, settings):
+    from reporting.models import EvidenceFile
+
+    client.force_login(filer_chongqing)
+    in_english(client, settings)
+    response = client.post(reverse("reporting:evidence_upload", args=[draft.pk]), {
+        "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x"), "description": "scan\x1b[31m"}, follow=True)
+    assert "The description contains a control character (U+001B), which is not accepted." in response.content.decode()
+    assert not EvidenceFile.objects.exists()
+
+
 # Evidence: the form's own error, not "choose a file".
 
 def test_evidence_errors_say_what_is_wrong(client, draft, filer_chongqing, settings):
