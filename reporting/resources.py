@@ -34,7 +34,7 @@ from reporting.entries import ValueEntry
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
 from reporting.selectors import period_spec, previous_approved_values_for, user_may_edit_values
 from reporting.uploads import XLSX, limit
-from reporting.validation import variables
+from reporting.validation import shown, variables
 
 COLUMNS = [
     ("city_code", "城市代码"), ("city", "城市"), ("indicator_code", "指标代码"), ("name", "指标名称"),
@@ -167,8 +167,9 @@ class ReturnValueResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs):
         code = str(row.get("indicator_code") or "").strip()
         city_code = str(row.get("city_code") or self.default_city_code or "").strip()
-        record = {"row": kwargs.get("row_number", 0) + 1, "city": city_code, "code": code, "outcome": "unchanged",
-                  "messages": [], "changes": []}
+        # What the report keeps of the codes as written: short, control characters made visible.
+        record = {"row": kwargs.get("row_number", 0) + 1, "city": shown(city_code, 20), "code": shown(code, 30),
+                  "outcome": "unchanged", "messages": [], "changes": []}
         self.plan.rows.append(record)
         if not code and all(value in (None, "") for value in row.values()):
             record["outcome"] = "ignored"
@@ -178,12 +179,12 @@ class ReturnValueResource(resources.ModelResource):
             # The same answer whether the city exists or is someone else's: nothing is revealed.
             record["messages"].append(_message(
                 Severity.ERROR, N_("City code “%(city)s” is not a city you can file for in this period."),
-                city=city_code[:20]))
+                city=record["city"]))
             raise ValidationError("city")
         if (city_code, code) not in self.values_by_key:
             record["messages"].append(_message(
                 Severity.ERROR, N_("“%(code)s” is not an indicator or context variable of this period's methodology."),
-                code=code[:30]))
+                code=record["code"]))
             raise ValidationError("code")
         if (city_code, code) in self.seen:
             record["messages"].append(_message(Severity.ERROR, N_("%(code)s appears more than once for this city."),
