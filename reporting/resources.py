@@ -11,7 +11,10 @@ through the reporting services, i.e. through the same validation, change records
 the form (``services.values_import_preview`` / ``values_import_apply``). A blank value cell
 means a missing value, never zero.
 
-Exports escape cells that a spreadsheet would run as a formula (ASVS 1.2.10).
+Exports escape cells that a spreadsheet would run as a formula (ASVS 1.2.10); the import undoes
+that escaping, so a template re-imported unchanged changes nothing. An upload is read as a stream
+and refused at the first row past a limit (columns, cell length, text, rows), before anything is
+kept; only the columns the import reads are kept.
 """
 from __future__ import annotations
 

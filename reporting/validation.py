@@ -46,12 +46,11 @@ RULE_PREFIX = "rule:"
 # before the point and 8 after it, whatever its indicator allows.
 MAX_INTEGER_DIGITS = 16
 MAX_DECIMAL_PLACES = 8
-MAX_ABS_VALUE = Decimal(10) ** MAX_INTEGER_DIGITS
 
 # The free texts of a value and the characters each may hold (source_note is a 500-character column).
 TEXT_LIMITS = {"source_note": 500, "explanation": 4000}
 FIELD_NAMES = {
-    "value": ("数值", "value"), "observation_status": ("观测状态", "observation status"),
+    "observation_status": ("观测状态", "observation status"),
     "source_note": ("数据来源", "source"), "explanation": ("情况说明", "explanation"),
 }
 # Line breaks and tabs are text; every other control character (NUL among them) and lone surrogates are refused.
