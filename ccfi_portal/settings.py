@@ -278,9 +278,14 @@ WHITENOISE_MAX_AGE = env.int("WHITENOISE_MAX_AGE", default=0 if DEBUG else 60)
 REPORTING_EVIDENCE_MAX_BYTES = env.int("REPORTING_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 REPORTING_IMPORT_MAX_BYTES = env.int("REPORTING_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 REPORTING_IMPORT_MAX_ROWS = env.int("REPORTING_IMPORT_MAX_ROWS", default=20_000)
+# Checked while a file is read, before anything is kept: a row with a cell beyond the last column, a longer cell,
+# or more text in all (an XLSX shares repeated strings, so its text can far exceed its size) refuses the file.
+REPORTING_IMPORT_MAX_COLUMNS = env.int("REPORTING_IMPORT_MAX_COLUMNS", default=50)
+REPORTING_IMPORT_MAX_CELL_CHARS = env.int("REPORTING_IMPORT_MAX_CELL_CHARS", default=5000)
+REPORTING_IMPORT_MAX_TEXT_CHARS = env.int("REPORTING_IMPORT_MAX_TEXT_CHARS", default=5_000_000)
 # An XLSX is a zip: its parts and unpacked size are checked before it is parsed (zip bombs).
 REPORTING_XLSX_MAX_PARTS = env.int("REPORTING_XLSX_MAX_PARTS", default=200)
-REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES", default=50 * 1024 * 1024)
+REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES", default=20 * 1024 * 1024)
 
 # EMAIL
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -11,7 +11,10 @@ through the reporting services, i.e. through the same validation, change records
 the form (``services.values_import_preview`` / ``values_import_apply``). A blank value cell
 means a missing value, never zero.
 
-Exports escape cells that a spreadsheet would run as a formula (ASVS 1.2.10).
+Exports escape cells that a spreadsheet would run as a formula (ASVS 1.2.10); the import undoes
+that escaping, so a template re-imported unchanged changes nothing. An upload is read as a stream
+and refused at the first row past a limit (columns, cell length, text, rows), before anything is
+kept; only the columns the import reads are kept.
 """
 from __future__ import annotations
 
@@ -33,8 +36,8 @@ from methodology.models import Severity
 from reporting.entries import ValueEntry
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
 from reporting.selectors import period_spec, previous_approved_values_for, user_may_edit_values
-from reporting.uploads import CSV, XLSX, limit
-from reporting.validation import variables
+from reporting.uploads import XLSX, limit
+from reporting.validation import shown, variables
 
 COLUMNS = [
     ("city_code", "城市代码"), ("city", "城市"), ("indicator_code", "指标代码"), ("name", "指标名称"),
@@ -57,9 +60,20 @@ class ImportPlan:
 
 
 def escape_formula(value):
-    """A text cell a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A text cell a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers.
+
+    Text that already starts with apostrophes before such a character gets one more, so that
+    ``unescape_formula`` gives back exactly what was exported (a template re-imported unchanged
+    changes nothing)."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES):
         return "'" + value
+    return value
+
+
+def unescape_formula(value):
+    """The text ``escape_formula`` was given."""
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_PREFIXES):
+        return value[1:]
     return value
 
 
@@ -156,8 +170,9 @@ class ReturnValueResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs):
         code = str(row.get("indicator_code") or "").strip()
         city_code = str(row.get("city_code") or self.default_city_code or "").strip()
-        record = {"row": kwargs.get("row_number", 0) + 1, "city": city_code, "code": code, "outcome": "unchanged",
-                  "messages": [], "changes": []}
+        # What the report keeps of the codes as written: short, control characters made visible.
+        record = {"row": kwargs.get("row_number", 0) + 1, "city": shown(city_code, 20), "code": shown(code, 30),
+                  "outcome": "unchanged", "messages": [], "changes": []}
         self.plan.rows.append(record)
         if not code and all(value in (None, "") for value in row.values()):
             record["outcome"] = "ignored"
@@ -167,12 +182,12 @@ class ReturnValueResource(resources.ModelResource):
             # The same answer whether the city exists or is someone else's: nothing is revealed.
             record["messages"].append(_message(
                 Severity.ERROR, N_("City code “%(city)s” is not a city you can file for in this period."),
-                city=city_code[:20]))
+                city=record["city"]))
             raise ValidationError("city")
         if (city_code, code) not in self.values_by_key:
             record["messages"].append(_message(
                 Severity.ERROR, N_("“%(code)s” is not an indicator or context variable of this period's methodology."),
-                code=code[:30]))
+                code=record["code"]))
             raise ValidationError("code")
         if (city_code, code) in self.seen:
             record["messages"].append(_message(Severity.ERROR, N_("%(code)s appears more than once for this city."),
@@ -213,59 +228,150 @@ def _cell_number(value: Decimal | None, decimals: int):
 
 # Reading an upload.
 
+# The columns an import reads; any other column of the file (the template's name, unit, last year's value,
+# the filer's own notes) is skipped while reading and never kept.
+IMPORT_KEYS = ("city_code", "indicator_code", "value", "observation_status", "source_note", "explanation")
+
+
 def read_upload(upload, *, kind: str) -> tablib.Dataset:
-    """The rows of an XLSX (first sheet) or CSV (UTF-8 or GB18030) file, headers normalised; refuses
-    a file over the row limit without reading further."""
-    max_rows = limit("REPORTING_IMPORT_MAX_ROWS")
+    """The cells an import needs from an XLSX (first sheet) or CSV (UTF-8 or GB18030) file, headers normalised.
+
+    Rows are streamed and checked as they are read, so a hostile file is refused before it costs memory:
+    a row reaching beyond the column limit, a cell over the length limit, more text in all than the text
+    limit, or data after the row limit. Only the columns in IMPORT_KEYS are kept; blank rows at the end
+    are not counted.
+    """
     upload.seek(0)
     content = upload.read()
-    rows: list[list] = []
-    if kind == XLSX:
-        import openpyxl  # lazy: a heavy library only XLSX uploads need; uses defusedxml when installed
+    rows = _xlsx_rows(content) if kind == XLSX else _csv_rows(content)
+    reader = _BoundedRows()
+    try:
+        for number, row in enumerate(rows, start=1):
+            reader.add(number, row)
+    finally:
+        rows.close()
+    return reader.dataset()
 
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as error:
-            raise ValidationError(_("The workbook cannot be read: %(error)s"), code="unreadable",
-                                  params={"error": type(error).__name__}) from error
-        try:
-            for row in book.worksheets[0].iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > max_rows + 1:
-                    break
-        finally:
-            book.close()
-    elif kind == CSV:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
+
+class _BoundedRows:
+    """Keeps the needed cells of each row read, refusing the file as soon as a limit is passed."""
+
+    def __init__(self):
+        self.max_rows = limit("REPORTING_IMPORT_MAX_ROWS")
+        self.max_columns = limit("REPORTING_IMPORT_MAX_COLUMNS")
+        self.max_cell = limit("REPORTING_IMPORT_MAX_CELL_CHARS")
+        self.max_text = limit("REPORTING_IMPORT_MAX_TEXT_CHARS")
+        self.headers: list[str] | None = None
+        self.positions: list[int] = []  # the file's column of each kept header
+        self.rows: list[list] = []
+        self.blank = 0  # blank rows read since the last kept one: kept only if data follows
+        self.text = 0
+
+    def add(self, number: int, row) -> None:
+        if len(row) > self.max_columns:
+            raise ValidationError(
+                _("Row %(row)s has cells up to column %(column)s; at most %(max)s columns are read. Delete the "
+                  "columns after the template's last one."), code="too_many_columns",
+                params={"row": number, "column": column_letter(len(row)), "max": self.max_columns})
+        for index, cell in enumerate(row):
+            if isinstance(cell, str) and len(cell) > self.max_cell:
+                raise ValidationError(_("Row %(row)s, column %(column)s holds %(length)s characters; a cell may "
+                                        "hold at most %(max)s."), code="cell_too_long",
+                                      params={"row": number, "column": column_letter(index + 1),
+                                              "length": len(cell), "max": self.max_cell})
+        if self.headers is None:
+            self._read_headers(row)
+            return
+        cells = [_clean_cell(row[index]) if index < len(row) else None for index in self.positions]
+        if all(cell in (None, "") for cell in cells):
+            self.blank += 1
+            return
+        if number - 1 > self.max_rows:
+            raise ValidationError(_("The file has more than %(max)s rows."), code="too_many_rows",
+                                  params={"max": self.max_rows})
+        self.text += sum(len(cell) for cell in cells if isinstance(cell, str))
+        if self.text > self.max_text:
+            raise ValidationError(_("The file holds more than %(max)s characters of text in the columns read."),
+                                  code="too_much_text", params={"max": self.max_text})
+        self.rows.extend([None] * len(cells) for _blank in range(self.blank))
+        self.blank = 0
+        self.rows.append(cells)
+
+    def _read_headers(self, row) -> None:
+        self.headers = []
+        for index, header in enumerate(row):
+            key = header_key(header)
+            if key not in IMPORT_KEYS:
                 continue
-        else:
-            raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text."), code="encoding")
-        for row in csv.reader(io.StringIO(text)):
-            rows.append(row)
-            if len(rows) > max_rows + 1:
-                break
-    while rows and all(cell in (None, "") for cell in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise ValidationError(_("The file has no rows."), code="empty")
-    if len(rows) - 1 > max_rows:
-        raise ValidationError(_("The file has more than %(max)s rows."), code="too_many_rows",
-                              params={"max": max_rows})
-    headers = [header_key(header) for header in rows[0]]
-    missing = [key for key in REQUIRED_HEADERS if key not in headers]
-    if missing:
-        raise ValidationError(_("The file has no column %(columns)s; start from the downloaded template."),
-                              code="headers", params={"columns": ", ".join(missing)})
-    width = len(headers)
-    dataset = tablib.Dataset(headers=headers)
-    for row in rows[1:]:
-        row = list(row[:width]) + [None] * (width - len(row))
-        dataset.append([cell.strip() if isinstance(cell, str) else cell for cell in row])
-    return dataset
+            if key in self.headers:
+                raise ValidationError(_("The column %(column)s appears twice; keep one."), code="duplicate_column",
+                                      params={"column": key})
+            self.headers.append(key)
+            self.positions.append(index)
+        missing = [key for key in REQUIRED_HEADERS if key not in self.headers]
+        if missing:
+            raise ValidationError(_("The file has no column %(columns)s; start from the downloaded template."),
+                                  code="headers", params={"columns": ", ".join(missing)})
+
+    def dataset(self) -> tablib.Dataset:
+        if self.headers is None:
+            raise ValidationError(_("The file has no rows."), code="empty")
+        dataset = tablib.Dataset(headers=self.headers)
+        for row in self.rows:
+            dataset.append(row)
+        return dataset
+
+
+def _clean_cell(cell):
+    """A text cell without surrounding spaces and without the apostrophe an export put before a formula."""
+    return unescape_formula(cell.strip()) if isinstance(cell, str) else cell
+
+
+def column_letter(number: int) -> str:
+    """A spreadsheet's name of a column: 1 is A, 27 is AA, 16384 is XFD."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _xlsx_rows(content: bytes):
+    """The first sheet's rows, each as wide as its own last cell: the declared range is not trusted and no
+    row is padded to the widest one."""
+    import openpyxl  # lazy: a heavy library only XLSX uploads need; uses defusedxml when installed
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:
+        raise ValidationError(_("The workbook cannot be read: %(error)s"), code="unreadable",
+                              params={"error": type(error).__name__}) from error
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()
+        yield from sheet.iter_rows(values_only=True)
+    except Exception as error:
+        raise ValidationError(_("The workbook cannot be read: %(error)s"), code="unreadable",
+                              params={"error": type(error).__name__}) from error
+    finally:
+        book.close()
+
+
+def _csv_rows(content: bytes):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError(_("The CSV file is neither UTF-8 nor GB18030 text."), code="encoding")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise ValidationError(_("Line %(line)s of the CSV file cannot be read: a cell is too long or a quote is not "
+                                "closed."), code="unreadable", params={"line": reader.line_num}) from error
 
 
 def dataset_cells(dataset: tablib.Dataset) -> dict:
@@ -335,12 +441,17 @@ def dataset_as_csv(dataset: tablib.Dataset) -> bytes:
 
 def dataset_as_xlsx(dataset: tablib.Dataset, *, title: str = "CCFI") -> bytes:
     import openpyxl  # lazy: a heavy library only XLSX downloads need
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell_text(cell):
+        # Control characters are refused on input; one stored before that is shown as U+FFFD, not a 500.
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) if isinstance(cell, str) else cell
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
-    sheet.append([escape_formula(header) for header in dataset.headers])
+    sheet.append([cell_text(escape_formula(header)) for header in dataset.headers])
     for row in dataset:
-        sheet.append([escape_formula(cell) for cell in row])
+        sheet.append([cell_text(escape_formula(cell)) for cell in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,7 +7,9 @@ before openpyxl unpacks anything (ASVS 5.2.3).
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -36,7 +38,10 @@ def limit(name: str) -> int:
         "REPORTING_EVIDENCE_MAX_BYTES": 10 * MB,
         "REPORTING_IMPORT_MAX_BYTES": 5 * MB,
         "REPORTING_IMPORT_MAX_ROWS": 20_000,
-        "REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES": 50 * MB,
+        "REPORTING_IMPORT_MAX_COLUMNS": 50,
+        "REPORTING_IMPORT_MAX_CELL_CHARS": 5000,
+        "REPORTING_IMPORT_MAX_TEXT_CHARS": 5_000_000,
+        "REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES": 20 * MB,
         "REPORTING_XLSX_MAX_PARTS": 200,
     }
     return int(getattr(settings, name, defaults[name]))
@@ -108,6 +113,8 @@ def check_upload(upload, *, allowed: tuple[str, ...], max_bytes: int) -> Checked
     kind = sniff(head)
     if kind is None and CSV in allowed:
         kind = CSV if _looks_like_text(upload) else None
+        if kind is None and _text_with_nul(upload):
+            raise ValidationError(_("The file holds a NUL character, which a CSV file may not hold."), code="nul")
     if kind not in allowed:
         raise ValidationError(_("This type of file is not accepted; use %(types)s."), code="type",
                               params={"types": ", ".join(sorted({ext for k in allowed for ext in EXTENSIONS[k]}))})
@@ -122,6 +129,23 @@ def check_upload(upload, *, allowed: tuple[str, ...], max_bytes: int) -> Checked
         digest.update(chunk)
     upload.seek(0)
     return CheckedFile(kind=kind, content_type=CONTENT_TYPES[kind], size=size, sha256=digest.hexdigest(), name=name)
+
+
+def _text_with_nul(upload) -> bool:
+    """Whether the file starts as plain UTF-8 or GB18030 text but for NUL bytes (a CSV to refuse with its
+    own message, not as a file of the wrong type)."""
+    upload.seek(0)
+    sample = upload.read(4096)
+    upload.seek(0)
+    if b"\x00" not in sample:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample.replace(b"\x00", b""), final=False)
+        except UnicodeDecodeError:
+            continue
+        return all(char in "\t\n\r" or unicodedata.category(char) != "Cc" for char in text)
+    return False
 
 
 def _looks_like_text(upload) -> bool:

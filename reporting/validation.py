@@ -36,13 +36,25 @@ CHECK_DECIMALS = "decimals"
 CHECK_HARD_BOUNDS = "hard_bounds"
 CHECK_MISSING = "missing"
 CHECK_STATUS = "status"
+CHECK_TEXT = "text"
 CHECK_SOFT_BOUNDS = "soft_bounds"
 CHECK_YEAR_ON_YEAR = "year_on_year"
 CHECK_UNIT_SLIP = "unit_slip"
 RULE_PREFIX = "rule:"
 
-# A value with more integer digits than the database column holds (24 digits, 8 after the point).
-MAX_ABS_VALUE = Decimal(10) ** 16
+# What the database column holds (24 digits, 8 after the point): a value must have at most 16 digits
+# before the point and 8 after it, whatever its indicator allows.
+MAX_INTEGER_DIGITS = 16
+MAX_DECIMAL_PLACES = 8
+
+# The free texts of a value and the characters each may hold (source_note is a 500-character column).
+TEXT_LIMITS = {"source_note": 500, "explanation": 4000}
+FIELD_NAMES = {
+    "observation_status": ("观测状态", "observation status"),
+    "source_note": ("数据来源", "source"), "explanation": ("情况说明", "explanation"),
+}
+# Line breaks and tabs are text; every other control character (NUL among them) and lone surrogates are refused.
+ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 OBSERVATION_STATUSES = ("final", "provisional", "estimated")
 # What people type in a spreadsheet's status column, in either language.
@@ -113,7 +125,7 @@ class ValidationResult:
     @property
     def rejected(self) -> set[str]:
         return {finding.code for finding in self.findings if finding.severity == Severity.ERROR
-                and finding.check in (CHECK_TYPE, CHECK_DECIMALS, CHECK_HARD_BOUNDS, CHECK_STATUS)}
+                and finding.check in (CHECK_TYPE, CHECK_DECIMALS, CHECK_HARD_BOUNDS, CHECK_STATUS, CHECK_TEXT)}
 
     @property
     def errors(self) -> list[Finding]:
@@ -132,7 +144,8 @@ def variables(spec: MethodologySpec) -> dict[str, ContextVariableSpec]:
 
 
 def number_text(value: Decimal | float | int | None) -> str:
-    """A number as people write it: no exponent, no trailing zeros after the point."""
+    """A number as people write it: no exponent, no trailing zeros after the point. A number no column
+    holds (only ever in a refusal's message) keeps its short exponent form: 1E+1000000, not a million digits."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -140,6 +153,10 @@ def number_text(value: Decimal | float | int | None) -> str:
             return str(int(value))
         value = Decimal(repr(value))
     value = Decimal(value)
+    if value.is_zero():
+        return "0"
+    if not -40 < value.adjusted() < 40:
+        return str(value)
     text = f"{value:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -157,6 +174,8 @@ def parse_number(raw: object) -> Decimal | None:
 
     Accepts full-width digits and thousands separators (1,234.5 / 1 234.5); raises ValueError
     for anything else, including text such as "n/a" (a missing value is a blank, never a zero).
+    The number is exact and unbounded (1e1000000 parses); ``admit_value`` judges its size without
+    any arithmetic that could overflow.
     """
     if raw is None:
         return None
@@ -182,8 +201,54 @@ def parse_number(raw: object) -> Decimal | None:
 
 
 def decimal_places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    """Significant places after the point, read from the digits (no context: 1E-2000000 has 2000000)."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing_zeros))
+
+
+def shown(raw: object, size: int = 50) -> str:
+    """What someone entered, for a message: control characters written as U+XXXX, cut to ``size``."""
+    text = str(raw)
+    short = "".join(f"U+{ord(char):04X}" if unicodedata.category(char) in ("Cc", "Cs") else char
+                    for char in text[:size])
+    return short + "…" if len(text) > size else short
+
+
+def control_character(text: str) -> str | None:
+    """The first character a text may not hold (NUL, other control characters, lone surrogates), as U+XXXX."""
+    for char in text:
+        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def normal_text(raw: object) -> str:
+    """A text as stored: one kind of line break (a spreadsheet keeps no CR), no surrounding spaces."""
+    return str(raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _field(name: str) -> dict[str, str]:
+    return lang_text(*FIELD_NAMES[name])
+
+
+def admit_text(code: str, name: str, raw: object) -> tuple[str | None, list[Finding]]:
+    """A source note or explanation as stored, or the error refusing it: control characters and texts
+    over the field's limit are refused whole, never cleaned or cut."""
+    text = normal_text(raw)
+    char = control_character(text)
+    if char:
+        return None, [Finding(code, CHECK_TEXT, Severity.ERROR,
+                              N_("%(code)s: the %(field)s contains a control character (%(char)s), which is not "
+                                 "accepted."), {"code": shown(code, 30), "field": _field(name), "char": char})]
+    if len(text) > TEXT_LIMITS[name]:
+        return None, [Finding(code, CHECK_TEXT, Severity.ERROR,
+                              N_("%(code)s: the %(field)s has %(length)s characters; at most %(max)s are accepted."),
+                              {"code": shown(code, 30), "field": _field(name), "length": len(text),
+                               "max": TEXT_LIMITS[name]})]
+    return text, []
 
 
 def admit_value(variable: ContextVariableSpec, raw: object) -> tuple[Decimal | None, list[Finding]]:
@@ -193,20 +258,24 @@ def admit_value(variable: ContextVariableSpec, raw: object) -> tuple[Decimal | N
         value = parse_number(raw)
     except ValueError:
         return None, [Finding(code, CHECK_TYPE, Severity.ERROR, N_("%(code)s: “%(raw)s” is not a number."),
-                              {"code": code, "raw": str(raw)[:50]})]
+                              {"code": code, "raw": shown(raw)})]
     if value is None:
         return None, []
-    if abs(value) >= MAX_ABS_VALUE:
+    # Size and places from the digits and the exponent alone: abs() or normalize() of 1E+1000000 overflows.
+    if not value.is_zero() and value.adjusted() >= MAX_INTEGER_DIGITS:
         return None, [Finding(code, CHECK_TYPE, Severity.ERROR,
-                              N_("%(code)s: %(value)s is too large to be a reported value."),
-                              {"code": code, "value": number_text(value)})]
-    findings = []
-    places = decimal_places(value)
-    if places > variable.decimals:
-        findings.append(Finding(
+                              N_("%(code)s: %(value)s is too large to be a reported value (at most %(digits)s digits "
+                                 "before the point)."),
+                              {"code": code, "value": shown(number_text(value), 30), "digits": MAX_INTEGER_DIGITS})]
+    places, allowed = decimal_places(value), min(variable.decimals, MAX_DECIMAL_PLACES)
+    if places > allowed:
+        return None, [Finding(
             code, CHECK_DECIMALS, Severity.ERROR,
             N_("%(code)s: %(value)s has %(places)s decimal places; at most %(max)s are allowed."),
-            {"code": code, "value": number_text(value), "places": places, "max": variable.decimals}))
+            {"code": code, "value": shown(number_text(value), 30), "places": places, "max": allowed})]
+    if value.is_zero():
+        value = Decimal(0)  # 0E-2000000 is zero; store it without its exponent
+    findings = []
     bounds = variable.bounds
     if bounds.hard_min is not None and value < Decimal(repr(bounds.hard_min)):
         findings.append(Finding(
@@ -227,6 +296,12 @@ def admit_value(variable: ContextVariableSpec, raw: object) -> tuple[Decimal | N
 
 def admit_status(code: str, raw: object) -> tuple[str | None, list[Finding]]:
     """An observation status from a form or a spreadsheet cell (either language); blank means final."""
+    char = control_character(str(raw or ""))
+    if char:
+        return None, [Finding(code, CHECK_STATUS, Severity.ERROR,
+                              N_("%(code)s: the %(field)s contains a control character (%(char)s), which is not "
+                                 "accepted."), {"code": shown(code, 30), "field": _field("observation_status"),
+                                                "char": char})]
     text = unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
     if not text:
         return "final", []
@@ -234,7 +309,7 @@ def admit_status(code: str, raw: object) -> tuple[str | None, list[Finding]]:
     if status is None:
         return None, [Finding(code, CHECK_STATUS, Severity.ERROR,
                               N_("%(code)s: “%(raw)s” is not an observation status (final, provisional or "
-                                 "estimated)."), {"code": code, "raw": str(raw)[:30]})]
+                                 "estimated)."), {"code": shown(code, 30), "raw": shown(raw, 30)})]
     return status, []
 
 
@@ -307,8 +382,9 @@ def assess_refused(variable: ContextVariableSpec, raw: object, *, previous: Deci
         value = parse_number(raw)
     except ValueError:
         return None
-    if value is None:
-        return None
+    if value is None or value.is_zero() or value.adjusted() >= MAX_INTEGER_DIGITS \
+            or decimal_places(value) > MAX_DECIMAL_PLACES:
+        return None  # no column holds it: no ratio to compute (it could overflow)
     finding = unit_slip(variable, value, previous=previous, peers=peers)
     # Shown next to the error, graded as information: the error already blocks the value.
     return Finding(finding.code, finding.check, Severity.INFO, finding.message, finding.params) if finding else None
@@ -415,7 +491,7 @@ def validate(spec: MethodologySpec, *, raw: Mapping[str, object], stored: Mappin
         if variable is None:
             findings.append(Finding(code, CHECK_TYPE, Severity.ERROR,
                                     N_("%(code)s is not an indicator or context variable of this methodology."),
-                                    {"code": code}))
+                                    {"code": shown(code, 30)}))
             continue
         value, errors = admit_value(variable, raw_value)
         if errors:

@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.fields import ProhibitNullCharactersValidator
 
 from accounts.models import City
 from reporting.validation import number_text
@@ -41,11 +42,20 @@ class IndicatorReturnDetailSerializer(IndicatorReturnSerializer):
     values = ReturnValueSerializer(many=True, source="review_values")
 
 
+class EnteredTextField(serializers.CharField):
+    """Text passed on as entered: the values service refuses control characters, NUL among them, with
+    the same message (naming the indicator and the field) as for the form and the import."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [item for item in self.validators if not isinstance(item, ProhibitNullCharactersValidator)]
+
+
 class ValueInputSerializer(serializers.Serializer):
-    value = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    observation_status = serializers.CharField(required=False, allow_blank=True)
-    source_note = serializers.CharField(required=False, allow_blank=True)
-    explanation = serializers.CharField(required=False, allow_blank=True)
+    value = EnteredTextField(required=False, allow_blank=True, allow_null=True)
+    observation_status = EnteredTextField(required=False, allow_blank=True)
+    source_note = EnteredTextField(required=False, allow_blank=True)
+    explanation = EnteredTextField(required=False, allow_blank=True)
 
 
 class ValuesSaveInputSerializer(serializers.Serializer):

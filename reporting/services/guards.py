@@ -11,12 +11,27 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import user_is_reviewer
 from reporting.models import IndicatorReturn, PeriodState, ReportingPeriod, ValueChange
 from reporting.selectors import PERIOD_CLOSED, Refusal
+from reporting.validation import control_character, normal_text
 
 REVIEWERS_ONLY = _("Only reviewers can do this.")
 
 
 class WorkflowError(ValidationError):
     """A step the return's state, the period or the deadline does not allow; shown to the user."""
+
+
+def checked_text(raw: object, *, field, limit: int) -> str:
+    """A free text (a comment, a reason) as stored, or WorkflowError naming the field: control characters
+    and texts over the limit are refused whole, never cleaned or cut (values' texts: validation.admit_text)."""
+    text = normal_text(raw)
+    char = control_character(text)
+    if char:
+        raise WorkflowError(_("The %(field)s contains a control character (%(char)s), which is not accepted."),
+                            code="control_character", params={"field": field, "char": char})
+    if len(text) > limit:
+        raise WorkflowError(_("The %(field)s has %(length)s characters; at most %(max)s are accepted."),
+                            code="too_long", params={"field": field, "length": len(text), "max": limit})
+    return text
 
 
 class EditConflict(Exception):

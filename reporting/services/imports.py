@@ -160,8 +160,12 @@ def values_import_preview(*, period: ReportingPeriod, actor, upload, city: City 
     with transaction.atomic(durable=True):
         report = ImportReport(period=period, city=city, actor=actor, original_name=checked.name,
                               file_format=checked.kind, sha256=checked.sha256, state=state, rows=rows,
-                              summary=summary, return_versions=versions, cells=cells)
-        report.file.save(checked.name, ContentFile(upload.read()), save=False)
+                              summary=summary, return_versions=versions)
+        if state == ImportState.PREVIEWED:
+            # Only a file that may be applied keeps its cells and the file itself; a refused one keeps
+            # its rows' messages, which are what the report shows.
+            report.cells = cells
+            report.file.save(checked.name, ContentFile(upload.read()), save=False)
         report.save()
         audit_record(actor=actor, event_type="import.preview", obj=report, ip_address=ip_address,
                      success=not summary["error"], details={"summary": summary, "sha256": checked.sha256})

@@ -26,10 +26,18 @@ from reporting.selectors import (
 )
 from reporting.services.guards import EditConflict, lock_return, raise_refusal
 from reporting.services.writers import ValueBatch, changes_write, flags_write, values_write
-from reporting.validation import ValidationResult, admit_status, assess, number_text, validate, variables
-
-# The text fields of a value and how many characters of each are kept.
-TEXT_LIMITS = (("source_note", 500), ("explanation", 4000))
+from reporting.validation import (
+    TEXT_LIMITS,
+    Finding,
+    ValidationResult,
+    admit_status,
+    admit_text,
+    assess,
+    normal_text,
+    number_text,
+    validate,
+    variables,
+)
 
 
 @dataclass(frozen=True)
@@ -83,22 +91,39 @@ def _stored_text(field_name: str, value) -> str:
     return number_text(value) if field_name == "value" else str(value or "")
 
 
-def _entry_updates(code: str, row: ReturnValue, entry: ValueEntry, *, result: ValidationResult,
-                   refused: set[str]) -> dict[str, object]:
-    """The fields of ``row`` that ``entry`` changes, with their new values. A value in ``refused`` (by
-    admission) keeps its stored value; a refused observation status adds its error to ``result``."""
+def _admit_fields(entries: Mapping[str, ValueEntry]) -> tuple[dict[str, dict[str, str]], list[Finding]]:
+    """The observation status and texts each entry gives, as they would be stored, and the errors of
+    those refused (a control character, a text over its limit, an unknown status)."""
+    admitted: dict[str, dict[str, str]] = {}
+    findings: list[Finding] = []
+    for code, entry in entries.items():
+        fields = admitted.setdefault(code, {})
+        if entry.observation_status is not KEEP:
+            status, errors = admit_status(code, entry.observation_status)
+            findings.extend(errors)
+            if status:
+                fields["observation_status"] = status
+        for name in TEXT_LIMITS:
+            given = getattr(entry, name)
+            if given is not KEEP:
+                text, errors = admit_text(code, name, given)
+                findings.extend(errors)
+                if text is not None:
+                    fields[name] = text
+    return admitted, findings
+
+
+def _entry_updates(row: ReturnValue, entry: ValueEntry, *, accepted: dict, fields: dict[str, str]) -> dict:
+    """The fields of ``row`` that an admitted entry changes, with their new values. A stored text is
+    compared as stored texts now are (a CR LF from an older form save is not a change)."""
     updates = {}
-    if entry.value is not KEEP and code not in refused and result.accepted.get(code) != row.value:
-        updates["value"] = result.accepted.get(code)
-    if entry.observation_status is not KEEP:
-        status, errors = admit_status(code, entry.observation_status)
-        result.findings.extend(errors)
-        if status and status != row.observation_status:
-            updates["observation_status"] = status
-    for name, limit in TEXT_LIMITS:
-        given = getattr(entry, name)
-        if given is not KEEP and str(given or "").strip()[:limit] != getattr(row, name):
-            updates[name] = str(given or "").strip()[:limit]
+    code = row.indicator.code
+    if entry.value is not KEEP and accepted.get(code) != row.value:
+        updates["value"] = accepted.get(code)
+    for name, new in fields.items():
+        old = getattr(row, name)
+        if new != (normal_text(old) if name in TEXT_LIMITS else old):
+            updates[name] = new
     return updates
 
 
@@ -109,25 +134,29 @@ def values_apply(*, indicator_return: IndicatorReturn, actor, entries: Mapping[s
     """Validate the entries, store what is admitted, record every actual change, refresh the flags.
 
     Runs inside the caller's transaction with the return locked. A value refused by admission
-    (type, decimals, hard bounds) keeps its stored value; saving an unchanged value writes nothing.
+    (type, decimals, hard bounds, a refused status or text) keeps everything stored for it; saving an
+    unchanged value writes nothing.
     ``rows`` and ``flags`` may be preloaded by a caller handling many returns; ``write=False``
     computes the outcome (findings and changes) without storing it, for a preview.
     """
     context = context or value_context(indicator_return)
     if rows is None:
         rows = return_values(indicator_return=indicator_return)
-    raw = {code: entry.value for code, entry in entries.items() if entry.value is not KEEP}
+    admitted, field_errors = _admit_fields(entries)
+    blocked = {finding.code for finding in field_errors}
+    raw = {code: entry.value for code, entry in entries.items() if entry.value is not KEEP and code not in blocked}
     result = validate(context.spec, raw=raw, stored={code: row.value for code, row in rows.items()},
                       previous=context.previous, peers=context.peers)
-    refused = result.rejected
+    result.findings[:0] = field_errors
+    refused = result.rejected  # nothing of a value with any field refused is stored
     changes: list[Change] = []
     touched: dict[int, ReturnValue] = {}
     explained: set[int] = set()
     for code, entry in entries.items():
         row = rows.get(code)
-        if row is None:
+        if row is None or code in refused:
             continue
-        for name, new in _entry_updates(code, row, entry, result=result, refused=refused).items():
+        for name, new in _entry_updates(row, entry, accepted=result.accepted, fields=admitted[code]).items():
             changes.append(Change(indicator=row.indicator, field=name, old=_stored_text(name, getattr(row, name)),
                                   new=_stored_text(name, new)))
             setattr(row, name, new)

@@ -44,6 +44,7 @@ from reporting.selectors import (
 )
 from reporting.services.guards import (
     WorkflowError,
+    checked_text,
     lock_return,
     raise_refusal,
     require_open_period,
@@ -165,11 +166,11 @@ def _comment_create(*, indicator_return: IndicatorReturn, actor, comment: Commen
         indicator = indicator_return.period.methodology.indicators.get(code=comment.indicator_code)
     if comment.reason_code not in ReasonCode.values:
         raise WorkflowError(_("Choose a reason for the comment."), code="reason")
-    text = comment.text.strip()
+    text = checked_text(comment.text, field=_("comment"), limit=4000)
     if not text:
         raise WorkflowError(_("A comment needs some text."), code="empty_comment")
     return ReviewComment.objects.create(indicator_return=indicator_return, indicator=indicator,
-                                        reason_code=comment.reason_code, text=text[:4000], author=actor,
+                                        reason_code=comment.reason_code, text=text, author=actor,
                                         submission_round=indicator_return.submission_count)
 
 
@@ -308,12 +309,13 @@ def return_reopen_for_amendment(*, indicator_return: IndicatorReturn, actor, rea
     stays in force until the amendment is approved."""
     approved = lock_return(indicator_return)
     raise_refusal(return_amend_refusal(actor, approved))
-    if not reason.strip():
+    reason = checked_text(reason, field=_("reason for the amendment"), limit=4000)
+    if not reason:
         raise WorkflowError(AMENDMENT_NEEDS_REASON, code="needs_reason")
     top = IndicatorReturn.objects.filter(city=approved.city, period=approved.period).aggregate(
         top=models.Max("revision"))["top"]
     amendment = IndicatorReturn.objects.create(city=approved.city, period=approved.period, revision=top + 1,
-                                               amends=approved, amendment_reason=reason.strip()[:4000],
+                                               amends=approved, amendment_reason=reason,
                                                is_illustrative=approved.is_illustrative)
     ReturnValue.objects.bulk_create([
         ReturnValue(indicator_return=amendment, indicator_id=value.indicator_id, value=value.value,
@@ -337,14 +339,15 @@ def period_extension_grant(*, period: ReportingPeriod, city: City, until: dateti
     require_reviewer(actor)
     period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     require_open_period(period)
-    if not reason.strip():
+    reason = checked_text(reason, field=_("reason"), limit=1000)
+    if not reason:
         raise WorkflowError(EXTENSION_NEEDS_REASON, code="needs_reason")
     if until < local_today():
         raise WorkflowError(EXTENSION_IN_PAST, code="past")
     if period.locks_on and until <= period.locks_on:
         raise WorkflowError(EXTENSION_NOT_NEEDED, code="not_after_lock",
                             params={"date": f"{period.locks_on:%Y-%m-%d}"})
-    extension = PeriodExtension.objects.create(period=period, city=city, until=until, reason=reason.strip(),
+    extension = PeriodExtension.objects.create(period=period, city=city, until=until, reason=reason,
                                                granted_by=actor)
     audit_record(actor=actor, event_type="period.extension_grant", obj=extension, ip_address=ip_address,
                  details={"city": city.code, "until": until.isoformat(), "reason": reason.strip()[:500]})

@@ -23,8 +23,10 @@ def evidence_upload(request, pk: int):
     spec = selectors.period_spec(period=indicator_return.period)
     form = EvidenceForm(request.POST, request.FILES, codes=[(code, code) for code in validation.variables(spec)])
     if not form.is_valid():
-        messages.error(request, _("Choose a file to upload."))
-        return redirect("reporting:return_detail", pk)
+        for name, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, _("%(field)s: %(error)s") % {"field": form.fields[name].label, "error": error})
+        return redirect(reverse("reporting:return_detail", args=[pk]) + "#evidence")
     try:
         evidence = services.evidence_upload(indicator_return=indicator_return, actor=request.user,
                                             upload=form.cleaned_data["file"],
