@@ -10,9 +10,11 @@ from django.utils import timezone
 from accounts.models import City
 from methodology.models import Indicator
 from reporting.models import (
+    EDITABLE_STATES,
     OPEN_STATES,
     IndicatorReturn,
     PeriodExtension,
+    PeriodState,
     ReportingPeriod,
     ReturnState,
     ReviewComment,
@@ -44,6 +46,14 @@ class DashboardRow:
     total: int = 0
     last_comment: ReviewComment | None = None
 
+    @property
+    def deadline_applies(self) -> bool:
+        """Whether the due date still speaks to the filer: the period is open and its first return is yet to be
+        submitted (not started, a draft, or sent back). An approved return or an amendment is never overdue."""
+        if self.period.state != PeriodState.OPEN:
+            return False
+        return self.current is None or (self.current.revision == 1 and self.current.state in EDITABLE_STATES)
+
 
 def filer_dashboard(*, user) -> list[DashboardRow]:
     """The city's returns by period: state, deadline, days left, completeness, last reviewer comment."""
@@ -72,7 +82,8 @@ def filer_dashboard(*, user) -> list[DashboardRow]:
                                                 extended_until=extensions.get(period.pk)))
         if shown is not None:
             row.filled = shown.filled
-            row.last_comment = last_comments.get(period.pk)
+            if shown.state == ReturnState.RETURNED:  # what to fix; once resubmitted or approved, it is history
+                row.last_comment = last_comments.get(period.pk)
         rows.append(row)
     return rows
 

@@ -136,7 +136,9 @@ def return_submit(*, indicator_return: IndicatorReturn, actor, ip_address: str |
                                          "updated_at"])
     ReturnSnapshot.objects.create(indicator_return=indicator_return, number=indicator_return.submission_count,
                                   taken_by=actor, values=snapshot_values(indicator_return))
-    on_time = timezone.localtime(indicator_return.first_submitted_at).date() <= indicator_return.period.due_on
+    # The due date is for the first revision (as on the completeness board): an amendment is never late.
+    on_time = (timezone.localtime(indicator_return.first_submitted_at).date() <= indicator_return.period.due_on
+               if indicator_return.revision == 1 else None)
     audit_record(actor=actor, event_type="return.resubmit" if resubmission else "return.submit",
                  obj=indicator_return, ip_address=ip_address,
                  details={"submission": indicator_return.submission_count, "on_time": on_time})

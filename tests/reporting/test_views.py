@@ -1,14 +1,24 @@
 """The filing and review pages: what each role sees and may do, and 404 for another city's return."""
 import datetime
+import re
 from http import HTTPStatus
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from reporting.models import EXPLAINABLE, IndicatorReturn, ReturnState, ReviewComment, ValueChange, ValueFlag
-from reporting.services import ValueEntry, return_submit, return_values_save
+from reporting.services import (
+    CommentInput,
+    ValueEntry,
+    return_approve,
+    return_reopen_for_amendment,
+    return_send_back,
+    return_submit,
+    return_values_save,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +56,40 @@ def test_the_dashboard_shows_state_deadline_and_completeness(client, draft, file
     content = response.content.decode()
     assert response.status_code == HTTPStatus.OK
     assert "36/36" in content and "Draft" in content and draft.period.due_on.strftime("%Y-%m-%d") in content
+
+
+def test_the_dashboard_tells_the_truth_through_the_life_of_a_late_return(client, draft, filer_chongqing, reviewer):
+    """Overdue only while the first return waits for the filer; the reviewer's comment only while it is to be
+    addressed; an amendment is never late, in the dashboard and in the history alike."""
+    period = draft.period
+    period.due_on = timezone.localdate() - datetime.timedelta(days=10)
+    period.save(update_fields=["due_on"])
+    client.force_login(filer_chongqing)
+
+    def cells() -> tuple[str, str]:
+        page = client.get(url("dashboard")).content.decode()
+        days = re.search(r'data-testid="days-left-2024">(.*?)</td>', page, re.S).group(1)
+        comment = re.search(r'data-testid="last-comment-2024">(.*?)</td>', page, re.S).group(1)
+        return days, comment
+
+    assert "10" in cells()[0]  # a draft, ten days past the due date
+    return_submit(indicator_return=draft, actor=filer_chongqing)
+    return_send_back(indicator_return=draft, actor=reviewer, comments=[
+        CommentInput(text="单位疑误", reason_code="wrong_unit", indicator_code="M2.1")])
+    days, comment = cells()
+    assert "10" in days and "单位疑误" in comment
+    return_submit(indicator_return=draft, actor=filer_chongqing)
+    return_approve(indicator_return=draft, actor=reviewer)
+    days, comment = cells()
+    assert days.strip() == "—" and comment.strip() == ""
+
+    amendment = return_reopen_for_amendment(indicator_return=draft, actor=filer_chongqing, reason="更正口径")
+    assert cells()[0].strip() == "—"
+    return_submit(indicator_return=amendment, actor=filer_chongqing)
+    submit = AuditEvent.objects.filter(event_type="return.submit", object_id=str(amendment.pk)).get()
+    assert submit.details["on_time"] is None  # the history marks it neither on time nor late
+    history = client.get(url("return_history", amendment.pk)).content.decode()
+    assert history.count('class="late"') == 1  # the first revision's submission, ten days late; not the amendment
 
 
 def test_a_filer_starts_a_return_from_the_dashboard(client, period, filer_chongqing):
