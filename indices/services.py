@@ -24,6 +24,7 @@ from indices.reports.services import reports_request_for_run
 from indices.selectors import IndexInputs, index_inputs
 from methodology.models import MethodologyVersion
 from methodology.selectors import methodology_spec_fresh
+from reporting.models import IndicatorReturn, ReturnState
 
 # Index runs.
 
@@ -151,6 +152,9 @@ def index_recompute_request(*, period, actor, ip_address: str | None = None) -> 
     the commit (a broker that is down leaves it for the outbox sweep)."""
     if not may_recompute_index(actor):
         raise PermissionDenied(_(NOT_SECRETARIAT_MESSAGE))
+    if not IndicatorReturn.objects.filter(period=period, state=ReturnState.APPROVED).exists():
+        raise ValidationError(_("The %(year)s index cannot be computed yet: no return of that year is approved.")
+                              % {"year": period.data_year}, code="nothing_approved")
     audit_record(actor=actor, event_type="index_run.recompute_request", obj=period, ip_address=ip_address)
     return work_request(task=RECOMPUTE_INDEX_TASK, args=[period.pk], period_id=period.pk, actor=actor)
 

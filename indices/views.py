@@ -245,9 +245,14 @@ def run_recompute(request, year: int):
     if not may_recompute_index(request.user):
         raise PermissionDenied
     period = get_object_or_404(ReportingPeriod, data_year=year)
-    services.index_recompute_request(period=period, actor=request.user, ip_address=client_ip(request))
-    messages.info(request, _("The index of %(year)s is being recomputed; follow it under Background work.")
-                  % {"year": year})
+    try:
+        services.index_recompute_request(period=period, actor=request.user, ip_address=client_ip(request))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.info(request, _("The index of %(year)s is being recomputed; follow it under Background work.")
+                      % {"year": year})
     return redirect("indices:runs")
 
 

@@ -5,6 +5,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
@@ -15,6 +16,14 @@ from reporting.validation import render_message
 
 class PeriodState(models.TextChoices):
     OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class PeriodPhase(models.TextChoices):
+    """Where an open period stands by its dates (``ReportingPeriod.phase``), said the same way on every page."""
+    OPEN = "open", _("Open for filing")
+    PAST_DUE = "past_due", _("Past due")
+    LOCKED = "locked", _("Locked")
     CLOSED = "closed", _("Closed")
 
 
@@ -42,6 +51,19 @@ class ReportingPeriod(models.Model):
 
     def __str__(self) -> str:
         return str(_("Data year %(year)s") % {"year": self.data_year})
+
+    @property
+    def phase(self) -> PeriodPhase:
+        """Open, past its due date, past its lock date, or closed by the secretariat: the state follows the dates
+        (a period left open long after its deadline reads as locked, not open)."""
+        if self.state == PeriodState.CLOSED:
+            return PeriodPhase.CLOSED
+        today = timezone.localdate()
+        if self.locks_on and today > self.locks_on:
+            return PeriodPhase.LOCKED
+        if today > self.due_on:
+            return PeriodPhase.PAST_DUE
+        return PeriodPhase.OPEN
 
     def clean(self):
         if self.opens_on and self.due_on and self.due_on < self.opens_on:

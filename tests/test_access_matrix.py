@@ -365,9 +365,8 @@ def _build() -> World:
     city_a, city_b = City.objects.get(code=CITY_A), City.objects.get(code=CITY_B)
     period_2024 = Period.objects.get(data_year=2024)
     today = timezone.localdate()
-    # An open period in which cities A and B have drafts (2024's returns stay approved: the published run's data).
-    period = Period.objects.create(data_year=2025, opens_on=today - datetime.timedelta(days=30),
-                                   due_on=today + datetime.timedelta(days=30), methodology=period_2024.methodology)
+    # The demo's open period, in which cities A and B start drafts (2024's returns stay approved: the published data).
+    period = Period.objects.get(data_year=2025)
     filer_a, filer_b = _client(USERNAMES["filer"]), _client(USERNAMES["otherfiler"])
     start = reverse("reporting:return_start", args=[period.pk])
     draft_a = _pk_from_redirect(filer_a.post(start), "reporting:return_detail", "pk")

@@ -123,6 +123,17 @@ DEMO_PERIODS: tuple[DemoPeriod, ...] = (
     DemoPeriod(2024, PeriodState.OPEN, date(2025, 1, 15), date(2025, 3, 31)),
 )
 DEMO_YEARS = tuple(period.data_year for period in DEMO_PERIODS)
+# A newcomer files at once: the next data year is open, with no values yet, due four weeks after the demo is loaded.
+DEMO_FILING_YEAR = 2025
+DEMO_FILING_DAYS_TO_DUE = 28
+DEMO_FILING_DAYS_TO_LOCK = 60
+
+
+def demo_filing_period(*, today: date) -> tuple[DemoPeriod, date]:
+    """The open period of the demo and its lock date, counted from the day the demo is loaded."""
+    opens_on = max(today - timedelta(days=7), date(DEMO_FILING_YEAR + 1, 1, 1))
+    return (DemoPeriod(DEMO_FILING_YEAR, PeriodState.OPEN, opens_on, today + timedelta(days=DEMO_FILING_DAYS_TO_DUE)),
+            today + timedelta(days=DEMO_FILING_DAYS_TO_LOCK))
 
 
 def demo_return_times(*, period: DemoPeriod | ReportingPeriod, city_index: int) -> tuple[datetime, datetime]:

@@ -5,17 +5,20 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import City, Role, User
 from audit.services import audit_record
 from indices.demo.catalogue import (
     DEMO_CITIES,
+    DEMO_FILING_YEAR,
     DEMO_METHODOLOGY_CODE,
     DEMO_METHODOLOGY_VERSION,
     DEMO_PASSWORD,
     DEMO_PERIODS,
     SOURCE_NOTE,
     demo_accounts,
+    demo_filing_period,
     demo_methodology_path,
     demo_return_times,
 )
@@ -53,6 +56,7 @@ def demo_load() -> DemoLoadSummary:
     summary.cities = _demo_cities_ensure()
     summary.accounts = _demo_accounts_ensure()
     periods, summary.periods = _demo_periods_ensure(methodology=methodology)
+    summary.periods += _demo_filing_period_ensure(methodology=methodology)
     usable = [period for period in periods if period.methodology_id == methodology.pk]
     summary.skipped_periods = [period.data_year for period in periods if period not in usable]
     summary.returns, summary.values = _demo_returns_ensure(methodology=methodology, periods=usable)
@@ -145,6 +149,18 @@ def _demo_periods_ensure(*, methodology: MethodologyVersion) -> tuple[list[Repor
             created += 1
         periods.append(period)
     return periods, created
+
+
+def _demo_filing_period_ensure(*, methodology: MethodologyVersion) -> int:
+    """The period open for filing, with no return yet (created once; its dates count from that day)."""
+    if ReportingPeriod.objects.filter(data_year=DEMO_FILING_YEAR).exists():
+        return 0
+    demo_period, locks_on = demo_filing_period(today=timezone.localdate())
+    period = ReportingPeriod(data_year=demo_period.data_year, state=demo_period.state, opens_on=demo_period.opens_on,
+                             due_on=demo_period.due_on, locks_on=locks_on, methodology=methodology)
+    period.full_clean()
+    period.save()
+    return 1
 
 
 def _demo_returns_ensure(*, methodology: MethodologyVersion, periods: list[ReportingPeriod]) -> tuple[int, int]:

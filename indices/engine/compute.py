@@ -141,13 +141,13 @@ def _canonical_json(document) -> bytes:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _matrix_parts(matrix: np.ndarray) -> tuple[bytes, memoryview]:
+def _matrix_parts(matrix: np.ndarray) -> tuple[bytes, bytes]:
     """Shape, then the values as little-endian doubles with every NaN written with the same bits."""
     matrix = np.ascontiguousarray(matrix, dtype="<f8")
     missing = np.isnan(matrix)
     if missing.any():
         matrix = np.ascontiguousarray(np.where(missing, np.float64("nan"), matrix), dtype="<f8")
-    return np.array(matrix.shape, dtype="<i8").tobytes(), memoryview(matrix).cast("B")
+    return np.array(matrix.shape, dtype="<i8").tobytes(), matrix.tobytes()  # also for no units at all
 
 
 def _matrix(matrix, *, rows: int | None, columns: int, name: str) -> np.ndarray | None:

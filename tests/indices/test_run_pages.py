@@ -64,6 +64,15 @@ def test_recompute_asks_in_the_outbox_and_runs_after_the_commit(period, client, 
     assert work.state == WorkState.DONE and work.requested_by.username == "reviewer" and work.attempts == 1
 
 
+def test_a_year_with_nothing_approved_is_not_recomputed_and_says_why(period, client):
+    """The demo's 2025 period is open with no return yet: no failed run, no work, a message instead."""
+    login(client, "reviewer")
+    response = client.post(reverse("indices:run_recompute", args=[2025]), follow=True)
+    assert "2025 年指数尚无法计算：该年度还没有审核通过的报表。" in response.content.decode()
+    assert not IndexRun.objects.filter(period__data_year=2025).exists()
+    assert not WorkRequest.objects.filter(period__data_year=2025).exists()
+
+
 def test_publishing_a_provisional_run_says_why_not(period, client):
     ReturnValue.objects.filter(indicator_return__period=period, indicator_return__city__code="500000").delete()
     period.returns.filter(city__code="500000").update(state="submitted")

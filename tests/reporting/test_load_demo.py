@@ -1,10 +1,13 @@
 """load_demo: the default methodology, the 30 cities, the demo accounts and the illustrative returns."""
+import datetime
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import City, Role, User
 from audit.models import AuditEvent
@@ -12,7 +15,14 @@ from indices.demo import DEMO_PASSWORD, SOURCE_NOTE, demo_methodology_path, demo
 from indices.engine import spec
 from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyState, MethodologyVersion
 from methodology.selectors import methodology_document
-from reporting.models import IndicatorReturn, ObservationStatus, ReportingPeriod, ReturnState, ReturnValue
+from reporting.models import (
+    IndicatorReturn,
+    ObservationStatus,
+    PeriodPhase,
+    ReportingPeriod,
+    ReturnState,
+    ReturnValue,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +118,24 @@ def test_it_is_idempotent():
     second_output = load_demo()
 
     assert snapshot() == before
-    assert "Created 30 cities, 35 accounts, 2 reporting periods, 60 illustrative returns" in first_output
+    assert "Created 30 cities, 35 accounts, 3 reporting periods, 60 illustrative returns" in first_output
     assert "Nothing new" in second_output
     assert "Created" not in second_output
+
+
+def test_a_newcomer_finds_the_next_year_open_for_filing(client):
+    """2023 and 2024 approved and published; 2025 open, due four weeks after the load, with no return yet."""
+    load_demo()
+    filing = ReportingPeriod.objects.get(data_year=2025)
+    today = timezone.localdate()
+    assert filing.phase == PeriodPhase.OPEN and filing.due_on == today + datetime.timedelta(days=28)
+    assert not IndicatorReturn.objects.filter(period=filing).exists()
+    assert {period.data_year: period.runs.published().exists() for period in ReportingPeriod.objects.all()} == {
+        2023: True, 2024: True, 2025: False}
+    client.force_login(User.objects.get(username="filer-chongqing"))
+    page = client.get(reverse("reporting:dashboard")).content.decode()
+    assert reverse("reporting:return_start", args=[filing.pk]) in page
+    assert 'data-testid="phase-2025">填报中<' in page and 'data-testid="phase-2024">已过截止日<' in page
 
 
 def test_it_keeps_existing_passwords():
