@@ -1,12 +1,41 @@
-"""The append-only audit trail: who did what, when, from where, and whether it worked."""
+"""The append-only audit trail: who did what, when, from where, and whether it worked.
+
+Each event carries the SHA-256 of its predecessor (a hash chain, ``verify_audit`` checks it) and the
+database refuses UPDATE and DELETE on the trail (migration 0003): a change made by SQL is refused, and one
+made where the guard was lifted breaks the chain at the changed record."""
+import datetime
+import hashlib
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The ORM's bulk writes, refused like the model's own save and delete."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Audit records cannot be changed."))
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValidationError(_("Audit records cannot be changed."))
+
+    def delete(self):
+        raise ValidationError(_("Audit records cannot be deleted."))
+
+    update.queryset_only = True
+    delete.queryset_only = True
 
 
 class AppendOnlyModel(models.Model):
     """Rows written once by the application and never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -23,7 +52,7 @@ class AppendOnlyModel(models.Model):
 class AuditEvent(AppendOnlyModel):
     """An append-only record of who did what, when, from where, and whether it worked."""
 
-    occurred_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
@@ -33,8 +62,16 @@ class AuditEvent(AppendOnlyModel):
     object_type = models.CharField(_("object type"), max_length=60, blank=True)
     object_id = models.CharField(_("object id"), max_length=40, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    # The city whose data the event concerns (the object's, else the actor's), for the auditor's filter.
+    city = models.ForeignKey("accounts.City", verbose_name=_("city"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True, default="")
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # The chain: 1, 2, 3... and the hash of the previous record (GENESIS_HASH for the first).
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True)
+    previous_hash = models.CharField(_("previous record's hash"), max_length=64, blank=True, default="")
+    record_hash = models.CharField(_("record hash"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit event")
@@ -42,4 +79,20 @@ class AuditEvent(AppendOnlyModel):
         ordering = ["-occurred_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"
+        return f"{timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"
+
+    def canonical(self) -> bytes:
+        """The record's content as hashed: sorted-key JSON, times in UTC to the microsecond."""
+        content = {
+            "sequence": self.sequence, "previous_hash": self.previous_hash,
+            "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+            "actor": self.actor_id, "event_type": self.event_type, "success": bool(self.success),
+            "object_type": self.object_type, "object_id": self.object_id, "object_repr": self.object_repr,
+            "city": self.city_id, "ip_address": self.ip_address, "user_agent": self.user_agent,
+            "details": self.details,
+        }
+        return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
