@@ -29,6 +29,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import City
 from ccfi_portal.i18n import pick
+from ccfi_portal.spreadsheets import escape_formula
 from methodology.models import Severity
 from reporting.entries import ValueEntry
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
@@ -43,7 +44,6 @@ COLUMNS = [
 ]
 HEADER_ALIASES = {zh: key for key, zh in COLUMNS} | {key: key for key, _zh in COLUMNS}
 REQUIRED_HEADERS = ("indicator_code", "value")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 @dataclass
@@ -54,13 +54,6 @@ class ImportPlan:
     entries: dict[int, dict[str, ValueEntry]]
     values: dict[int, dict[str, ReturnValue]]  # the stored values of each return, by code
     rows: list[dict]  # {"row", "city", "code", "outcome", "messages": [...], "changes": [...]}
-
-
-def escape_formula(value):
-    """A text cell a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def header_key(header) -> str:
