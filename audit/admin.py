@@ -75,8 +75,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("actor", "city")
     date_hierarchy = "occurred_at"
     fields = ("time_local", "actor", "event_label", "outcome", "city", "object_label", "ip_address", "user_agent",
-              "changes_table", "details_text", "sequence", "previous_hash", "record_hash")
-    readonly_fields = ("time_local", "event_label", "outcome", "object_label", "changes_table", "details_text")
+              "changes_table", "details_text", "chain")
+    readonly_fields = ("time_local", "event_label", "outcome", "object_label", "changes_table", "details_text",
+                       "chain")
 
     @admin.display(description=_("Time (Beijing)"), ordering="occurred_at")
     def time_local(self, event):
@@ -113,6 +114,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def details_text(self, event):
         return format_html("<pre>{}</pre>", presentation.details_json(event))
 
+    @admin.display(description=_("hash chain"))
+    def chain(self, event):
+        link = presentation.chain_link(event)
+        if link is None:
+            return "—"
+        return format_html("#{}<br>{}: <code>{}</code><br>{}: <code>{}</code>", link.sequence,
+                           _("previous record's hash"), link.previous_hash, _("record hash"), link.record_hash)
+
     def get_urls(self):
         export = path("export/", self.admin_site.admin_view(self.export_view), name="audit_auditevent_export")
         return [export, *super().get_urls()]
@@ -126,8 +135,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except IncorrectLookupParameters:
             return HttpResponseBadRequest()
         # The events as of the request (the export's own event, and later ones, are not in it).
-        last = AuditEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
-        queryset = queryset.filter(sequence__lte=last).select_related("actor", "city")
+        last = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        queryset = queryset.filter(pk__lte=last).select_related("actor", "city", "link")
         audit_record(actor=request.user, event_type="audit.export",
                      details={"query": request.GET.urlencode()[:1000], "count": queryset.count()})
         writer = csv.writer(_Echo())

@@ -1,8 +1,9 @@
 """The append-only audit trail: who did what, when, from where, and whether it worked.
 
-Each event carries the SHA-256 of its predecessor (a hash chain, ``verify_audit`` checks it) and the
-database refuses UPDATE and DELETE on the trail (migration 0003): a change made by SQL is refused, and one
-made where the guard was lifted breaks the chain at the changed record."""
+Each event gets a link of the hash chain (AuditChainLink: its number, the SHA-256 of the previous link and
+its own over the event's content) right after its transaction commits, and the database refuses UPDATE and
+DELETE on both tables (audit.guard): a change made by SQL is refused, and one made where the guard was
+lifted breaks the chain at the changed event (``verify_audit``)."""
 import datetime
 import hashlib
 import json
@@ -68,10 +69,6 @@ class AuditEvent(AppendOnlyModel):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True, default="")
     details = models.JSONField(_("details"), default=dict, blank=True)
-    # The chain: 1, 2, 3... and the hash of the previous record (GENESIS_HASH for the first).
-    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, null=True)
-    previous_hash = models.CharField(_("previous record's hash"), max_length=64, blank=True, default="")
-    record_hash = models.CharField(_("record hash"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit event")
@@ -81,18 +78,41 @@ class AuditEvent(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"
 
-    def canonical(self) -> bytes:
-        """The record's content as hashed: sorted-key JSON, times in UTC to the microsecond."""
-        content = {
-            "sequence": self.sequence, "previous_hash": self.previous_hash,
+    def content(self) -> dict:
+        """What the chain vouches for: every field but the key, times in UTC to the microsecond."""
+        return {
             "occurred_at": self.occurred_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
             "actor": self.actor_id, "event_type": self.event_type, "success": bool(self.success),
             "object_type": self.object_type, "object_id": self.object_id, "object_repr": self.object_repr,
             "city": self.city_id, "ip_address": self.ip_address, "user_agent": self.user_agent,
             "details": self.details,
         }
-        return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
 
+def chain_hash(event: AuditEvent, *, sequence: int, previous_hash: str) -> str:
+    """SHA-256 over a canonical serialisation (sorted-key JSON) of the link's number, the previous link's
+    hash and the event's content."""
+    canonical = json.dumps({"sequence": sequence, "previous_hash": previous_hash, "event_id": event.pk,
+                            "event": event.content()},
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditChainLink(AppendOnlyModel):
+    """An event's place in the hash chain: 1, 2, 3..., the previous link's hash (GENESIS_HASH for the
+    first) and its own. Written after the event's transaction commits, in the order events commit, so
+    that no business transaction waits on the chain's lock."""
+
+    event = models.OneToOneField(AuditEvent, verbose_name=_("audit event"), primary_key=True,
+                                 on_delete=models.PROTECT, related_name="link")
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    previous_hash = models.CharField(_("previous record's hash"), max_length=64)
+    record_hash = models.CharField(_("record hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.record_hash[:12]}"

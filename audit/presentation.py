@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.labels import VALUE_FIELDS, event_type_label, field_label, object_type_label
-from audit.models import AuditEvent
+from audit.models import AuditChainLink, AuditEvent
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -87,12 +87,20 @@ CSV_COLUMNS = [
 ]
 
 
+def chain_link(event: AuditEvent) -> AuditChainLink | None:
+    """The event's link of the hash chain; None for a moment after it is recorded."""
+    try:
+        return event.link
+    except AuditChainLink.DoesNotExist:
+        return None
+
+
 def csv_row(event: AuditEvent) -> list[str]:
+    link = chain_link(event)
     return [
         local_time(event), event.actor.get_username() if event.actor else "",
         str(event.city) if event.city else "", event_type_label(event.event_type), outcome_label(event),
         object_type_label(event.object_type) if event.object_type else "", event.object_repr, event.object_id,
         event.ip_address or "", event.user_agent, "\n".join(str(line) for line in change_lines(event)),
-        details_json(event), str(event.sequence or ""),
-        event.record_hash,
+        details_json(event), str(link.sequence) if link else "", link.record_hash if link else "",
     ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import City
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_chain_extend, audit_record
 from reporting.services import ValueEntry, return_values_save
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,8 @@ def value_change(draft, filer_chongqing) -> AuditEvent:
     old = draft.values.get(indicator__code="M1.1").value
     return_values_save(indicator_return=draft, actor=filer_chongqing, expected_version=draft.edit_version,
                        entries={"M1.1": ValueEntry(value=str(old + 1))})
-    return AuditEvent.objects.filter(event_type="return.values_change").latest("sequence")
+    audit_chain_extend()  # as the commit would (the test's transaction never commits)
+    return AuditEvent.objects.filter(event_type="return.values_change").latest("pk")
 
 
 def _export(client, query: str = "") -> list[list[str]]:
@@ -87,7 +88,7 @@ def test_the_export_has_the_filtered_events_escapes_formulas_and_is_recorded(cli
     assert header[:5] == ["时间（北京时间）", "用户", "城市", "事件类型", "结果"]
     rows = [dict(zip(header, line, strict=True)) for line in body]
     assert {row["事件类型"] for row in rows} == {"修改数值"}  # the fill of the draft, and the change
-    row = next(row for row in rows if row["序号"] == str(value_change.sequence))
+    row = next(row for row in rows if row["序号"] == str(value_change.link.sequence))
     old, new = (value_change.details["values"][0][key] for key in ("old", "new"))
     assert row["事件类型"] == "修改数值" and row["用户"] == "filer-chongqing" and row["城市"].startswith("重庆")
     assert f"M1.1 数值: {old} → {new}" in row["变更（原值 → 新值）"]
@@ -95,7 +96,7 @@ def test_the_export_has_the_filtered_events_escapes_formulas_and_is_recorded(cli
 
     trap_row = dict(zip(header, _export(client, "object_type=accounts.City")[1], strict=True))
     assert trap_row["对象"].startswith("'=HYPERLINK")
-    export = AuditEvent.objects.filter(event_type="audit.export", actor=audit_admin).earliest("sequence")
+    export = AuditEvent.objects.filter(event_type="audit.export", actor=audit_admin).earliest("pk")
     assert export.details == {"query": "q=M1.1", "count": 2}  # not itself
 
 
