@@ -139,3 +139,39 @@ def test_manage_py_verify_audit_exits_non_zero_on_a_broken_chain(methodologist):
         guard_install(connection)
     assert broken.returncode == 1
     assert f"broken at record id {events[0].pk} (sequence 1)" in broken.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_build_one_unbroken_chain(methodologist):
+    """Writers in several threads (each its own database connection), some in transactions of several
+    events: every event gets one link, numbered without gaps, each naming its predecessor."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def write(worker: int) -> None:
+        try:
+            for n in range(10):
+                if n % 2:
+                    with transaction.atomic():
+                        audit_record(actor=methodologist, event_type="auth.login", details={"w": worker, "n": n})
+                        audit_record(actor=methodologist, event_type="auth.logout", details={"w": worker, "n": n})
+                else:
+                    audit_record(actor=methodologist, event_type="auth.login", details={"w": worker, "n": n})
+        except Exception as error:  # noqa: BLE001  (reported below, in the test's thread)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert AuditEvent.objects.count() == AuditChainLink.objects.count() == 4 * 15
+    assert list(AuditChainLink.objects.values_list("sequence", flat=True)) == list(range(1, 61))
+    assert next(audit_chain_verify(), None) is None
