@@ -74,14 +74,23 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("object_repr", "object_id", "actor__username", "event_type", "ip_address", "details")
     list_select_related = ("actor", "city")
     date_hierarchy = "occurred_at"
-    fields = ("time_local", "actor", "event_label", "outcome", "city", "object_label", "ip_address", "user_agent",
-              "changes_table", "details_text", "chain")
-    readonly_fields = ("time_local", "event_label", "outcome", "object_label", "changes_table", "details_text",
-                       "chain")
+    # The user and the city as text: a link would lead the auditor to pages closed to them.
+    fields = ("time_local", "actor_name", "event_label", "outcome", "city_name", "object_label", "ip_address",
+              "user_agent", "changes_table", "details_text", "chain")
+    readonly_fields = ("time_local", "actor_name", "event_label", "outcome", "city_name", "object_label",
+                       "changes_table", "details_text", "chain")
 
     @admin.display(description=_("Time (Beijing)"), ordering="occurred_at")
     def time_local(self, event):
         return presentation.local_time(event)
+
+    @admin.display(description=_("user"))
+    def actor_name(self, event):
+        return event.actor.get_username() if event.actor else "—"
+
+    @admin.display(description=_("city"))
+    def city_name(self, event):
+        return str(event.city) if event.city else "—"
 
     @admin.display(description=_("event type"), ordering="event_type")
     def event_label(self, event):

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.labels import event_type_label
+
 GENESIS_HASH = "0" * 64
 
 
@@ -76,7 +78,8 @@ class AuditEvent(AppendOnlyModel):
         ordering = ["-occurred_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M:%S} {self.event_type} {self.object_repr}"
+        when = timezone.localtime(self.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{when} {event_type_label(self.event_type)} {self.object_repr}".rstrip()
 
     def content(self) -> dict:
         """What the chain vouches for: every field but the key, times in UTC to the microsecond."""

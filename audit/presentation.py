@@ -72,7 +72,7 @@ def summary(event: AuditEvent) -> str:
     if lines:
         return "；".join(str(line) for line in lines)
     details = {key: value for key, value in (event.details or {}).items() if key not in ("values", "model")}
-    return _text(details) if details else ""
+    return "；".join(f"{key}: {_text(value)}" for key, value in details.items())
 
 
 def details_json(event: AuditEvent) -> str:

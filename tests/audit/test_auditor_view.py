@@ -50,8 +50,9 @@ def test_the_auditor_finds_a_value_change_with_its_old_and_new_value(client, aud
     assert '<table data-testid="audit-changes">' in detail
     assert f"<td>M1.1 数值</td><td>{old}</td><td>{new}</td>" in detail
     local = timezone.localtime(value_change.occurred_at).strftime("%Y-%m-%d %H:%M:%S")
-    assert f"{local} return.values_change" in detail  # the page's title: local time too
+    assert f"{local} 修改数值" in detail  # the page's title: local time and the label too
     assert "报表：重庆" in detail  # the object, with its type in Chinese
+    assert "/admin/accounts/user/" not in detail  # no link to pages closed to the auditor
 
 
 def test_filters_by_person_city_event_object_and_time(client, audit_admin, value_change, filer_chengdu):
