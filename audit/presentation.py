@@ -31,6 +31,8 @@ def local_time(event: AuditEvent) -> str:
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
@@ -71,7 +73,8 @@ def summary(event: AuditEvent) -> str:
     lines = change_lines(event)
     if lines:
         return "；".join(str(line) for line in lines)
-    details = {key: value for key, value in (event.details or {}).items() if key not in ("values", "model")}
+    details = {key: value for key, value in (event.details or {}).items()
+               if key not in ("values", "model") and value not in ({}, [], "", None)}
     return "；".join(f"{key}: {_text(value)}" for key, value in details.items())
 
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from audit.presentation import change_lines
 from reporting.models import ReturnState
 from reporting.services import evidence_upload
 from tests.audit.conftest import change_form_data
@@ -42,6 +43,9 @@ def test_a_superusers_edit_of_an_approved_return_is_audited_with_old_and_new_val
     assert changes["revision"] == {"old": 1, "new": 7}
     assert "updated_at" in changes  # the timestamps the save moved
     assert event.details["model"] == "reporting.IndicatorReturn"
+    # As the auditor reads it: the field's name in Chinese, old → new.
+    lines = {str(line) for line in change_lines(event)}
+    assert {"修订版次: 1 → 7", "示例数据: 否 → 是", "更正原因: — → 改正"} <= lines
 
 
 def test_a_periods_due_date_change_in_the_admin_is_audited(client, superuser, period):
