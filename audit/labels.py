@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 EVENT_TYPES = {
     "access.denied": _("Access denied"),
+    "action.refused": _("Action refused"),
     "admin.add": _("Added in the admin"),
     "admin.change": _("Changed in the admin"),
     "admin.delete": _("Deleted in the admin"),

@@ -139,3 +139,27 @@ def test_a_report_download_is_audited_even_for_an_anonymous_reader(client, store
     event = only("report.download")
     assert (event.actor, event.object_id, event.ip_address) == (None, str(white_paper.pk), "10.7.7.7")
     assert event.details["sha256"] == white_paper.sha256
+
+
+def test_a_value_refused_by_its_bounds_is_a_recorded_refusal(client, draft, filer_chongqing):
+    client.force_login(filer_chongqing)
+    data = {"edit_version": draft.edit_version, "action": "save", "value-M4.1": "35", "status-M4.1": "final",
+            "source-M4.1": "年鉴"}
+    assert client.post(reverse("reporting:return_detail", args=[draft.pk]), data).status_code == HTTPStatus.OK
+    event = only("action.refused")
+    assert (event.actor, event.success, event.object_id, event.city.code) == (filer_chongqing, False,
+                                                                              str(draft.pk), "500000")
+    assert event.details["codes"] == ["values_rejected"] and event.details["indicators"] == ["M4.1"]
+    assert event.details["submitted"] == {"M4.1": "35"} and event.details["view"] == "reporting:return_detail"
+
+
+def test_a_refused_workflow_step_is_recorded_with_its_reason(client, draft, reviewer):
+    """Approving a return that was never submitted: refused by the service, recorded with why."""
+    client.force_login(reviewer)
+    response = client.post(reverse("reporting:review_detail", args=[draft.pk]), {"action": "approve"})
+    assert response.status_code == HTTPStatus.FOUND
+    event = only("action.refused")
+    assert (event.actor, event.object_id, event.details["action"]) == (reviewer, str(draft.pk), "approve")
+    assert event.details["codes"] == ["not_submitted"] and event.details["reasons"]
+    draft.refresh_from_db()
+    assert draft.state == ReturnState.DRAFT
