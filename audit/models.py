@@ -62,7 +62,7 @@ class AuditEvent(AppendOnlyModel):
     )
     event_type = models.CharField(_("event type"), max_length=60, db_index=True)
     success = models.BooleanField(_("success"), default=True)
-    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True, db_index=True)  # a filter
     object_id = models.CharField(_("object id"), max_length=40, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     # The city whose data the event concerns (the object's, else the actor's), for the auditor's filter.
