@@ -175,3 +175,17 @@ def test_concurrent_writers_build_one_unbroken_chain(methodologist):
     assert AuditEvent.objects.count() == AuditChainLink.objects.count() == 4 * 15
     assert list(AuditChainLink.objects.values_list("sequence", flat=True)) == list(range(1, 61))
     assert next(audit_chain_verify(), None) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_the_trail_and_leaves_the_guard_in_place(methodologist):
+    """The whole database emptied (the test runner's reset does the same): TRUNCATE on PostgreSQL, which the
+    row trigger does not see; on SQLite the audit app's flush lifts the guard for its own run."""
+    from django.core.management import get_commands
+
+    assert get_commands()["flush"] == "audit"  # the command the test runner calls too
+    audit_record(actor=methodologist, event_type="auth.login")
+    assert AuditChainLink.objects.count() == 1
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists() and not AuditChainLink.objects.exists()
+    assert guard_installed(connection)
