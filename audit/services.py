@@ -1,13 +1,124 @@
-"""Services of the audit trail: appending an event (every app that records one calls this)."""
-from django.db import models
-from django.utils import translation
+"""Services of the audit trail: appending an event (every app that records one calls this), and the
+chain of hashes that makes the trail tamper-evident: extending it after each commit, checking it."""
+import contextvars
+import dataclasses
+import json
+import logging
+from collections.abc import Iterator
 
-from audit.models import AuditEvent
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone, translation
+
+from audit.models import GENESIS_HASH, AuditChainLink, AuditEvent, chain_hash
+
+logger = logging.getLogger(__name__)
+
+# Any fixed number: the PostgreSQL advisory lock that lets one writer at a time extend the chain.
+CHAIN_LOCK_KEY = 0x43434649  # "CCFI"
+CHAIN_BATCH = 1000
+USER_AGENT_LENGTH = AuditEvent._meta.get_field("user_agent").max_length
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestContext:
+    ip_address: str | None
+    user_agent: str
+
+
+# Set for each request by audit.middleware.AuditMiddleware, so that every event recorded while it runs
+# carries its address and user agent without each caller passing them.
+current_request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("audit_request",
+                                                                                          default=None)
 
 
 def client_ip(request) -> str | None:
     """The address a request came from, for the audit trail (set REMOTE_ADDR behind a proxy)."""
     return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def request_context(request) -> RequestContext:
+    return RequestContext(ip_address=client_ip(request),
+                          user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH])
+
+
+def _ip(value: str | None) -> str | None:
+    try:
+        return AuditEvent._meta.get_field("ip_address").to_python(value) or None
+    except ValidationError:
+        return None
+
+
+def _city_id(obj, actor) -> int | None:
+    for candidate in (obj, actor):
+        city_id = getattr(candidate, "city_id", None)
+        if city_id is not None:
+            return city_id
+    return None
+
+
+def _chain_lock() -> None:
+    """Writers of the chain one at a time (until their commit). SQLite has one writer anyway (IMMEDIATE
+    transactions)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def audit_chain_extend(event_ids: list[int] | None = None) -> int:
+    """Link the committed events that have no link yet (those of ``event_ids``, else all), in the order of
+    their keys, each to the last link; returns how many. Runs in its own short transaction after each
+    recording transaction commits, so that no business transaction holds the chain's lock while it locks
+    other rows, nor waits on it; and from verify_audit, for an event whose process stopped between its
+    commit and its link."""
+    pending = AuditEvent.objects.filter(link__isnull=True).order_by("pk")
+    if event_ids is not None:
+        pending = pending.filter(pk__in=event_ids)
+    linked = 0
+    while True:
+        with transaction.atomic():
+            _chain_lock()
+            last = AuditChainLink.objects.order_by("-sequence").values_list("sequence", "record_hash").first()
+            sequence, previous = last if last else (0, GENESIS_HASH)
+            links = []
+            for event in pending[:CHAIN_BATCH]:
+                sequence += 1
+                previous = chain_hash(event, sequence=sequence, previous_hash=(before := previous))
+                links.append(AuditChainLink(event=event, sequence=sequence, previous_hash=before,
+                                            record_hash=previous))
+            AuditChainLink.objects.bulk_create(links)
+        linked += len(links)
+        if len(links) < CHAIN_BATCH:
+            return linked
+
+
+class _LinkOnCommit:
+    """The events one transaction records, linked once it commits (one callback per transaction)."""
+
+    def __init__(self):
+        self.event_ids: list[int] = []
+        self.done = False
+
+    def __call__(self):
+        self.done = True
+        try:
+            audit_chain_extend(self.event_ids)
+        except Exception:  # the events are stored; verify_audit links them
+            logger.exception("audit chain not extended")
+
+    @classmethod
+    def add(cls, event_id: int) -> None:
+        # A callback still waiting for this transaction's commit (Django drops those of a savepoint rolled
+        # back), else a new one.
+        for entry in connection.run_on_commit:
+            if isinstance(entry[1], cls) and not entry[1].done:
+                entry[1].event_ids.append(event_id)
+                return
+        callback = cls()
+        callback.event_ids.append(event_id)
+        transaction.on_commit(callback)
 
 
 def audit_record(
@@ -18,18 +129,55 @@ def audit_record(
     success: bool = True,
     details: dict | None = None,
     ip_address: str | None = None,
+    city_id: int | None = None,
 ) -> AuditEvent:
-    """Append one audit event; call it inside the transaction of the change it records."""
-    # The stored text must not depend on the language of whoever caused the event.
-    with translation.override(None):
+    """Append one audit event; call it inside the transaction of the change it records.
+
+    The address and user agent default to those of the request being served. The event joins the hash
+    chain when that transaction commits (at once outside one)."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    context = current_request.get()
+    # The stored text does not depend on the language of whoever caused the event: the portal's own.
+    with translation.override(settings.LANGUAGE_CODE):
         object_repr = str(obj)[:200] if obj is not None else ""
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        actor=actor,
         event_type=event_type,
         success=success,
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=object_repr,
-        ip_address=ip_address,
-        details=details or {},
+        city_id=city_id if city_id is not None else _city_id(obj, actor),
+        ip_address=_ip(ip_address or (context.ip_address if context else None)),
+        user_agent=context.user_agent if context else "",
+        # Stored as read back: what the chain's hash covers is what verify_audit will read.
+        details=json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder)),
     )
+    event.save(force_insert=True)
+    _LinkOnCommit.add(event.pk)
+    return event
+
+
+@dataclasses.dataclass(frozen=True)
+class BrokenLink:
+    event_id: int
+    sequence: int | None
+    reason: str
+
+
+def audit_chain_verify() -> Iterator[BrokenLink]:
+    """Each link in chain order: its number follows the last, it names the last's hash, and its hash
+    matches its event's content. Yields every break (the first is where tampering starts)."""
+    expected_sequence, expected_previous = 1, GENESIS_HASH
+    links = AuditChainLink.objects.select_related("event").order_by("sequence")
+    for link in links.iterator(chunk_size=2000):
+        event = link.event
+        if link.sequence != expected_sequence:
+            yield BrokenLink(event.pk, link.sequence,
+                             f"sequence {link.sequence} where {expected_sequence} was expected (records missing)")
+        elif link.previous_hash != expected_previous:
+            yield BrokenLink(event.pk, link.sequence, "previous hash does not match the previous record")
+        elif link.record_hash != chain_hash(event, sequence=link.sequence, previous_hash=link.previous_hash):
+            yield BrokenLink(event.pk, link.sequence, "content does not match the record's hash (changed)")
+        expected_sequence, expected_previous = link.sequence + 1, link.record_hash

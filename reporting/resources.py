@@ -32,6 +32,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from accounts.models import City
 from ccfi_portal.i18n import pick
+from ccfi_portal.spreadsheets import escape_formula, unescape_formula
 from methodology.models import Severity
 from reporting.entries import ValueEntry
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
@@ -46,7 +47,6 @@ COLUMNS = [
 ]
 HEADER_ALIASES = {zh: key for key, zh in COLUMNS} | {key: key for key, _zh in COLUMNS}
 REQUIRED_HEADERS = ("indicator_code", "value")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 @dataclass
@@ -57,24 +57,6 @@ class ImportPlan:
     entries: dict[int, dict[str, ValueEntry]]
     values: dict[int, dict[str, ReturnValue]]  # the stored values of each return, by code
     rows: list[dict]  # {"row", "city", "code", "outcome", "messages": [...], "changes": [...]}
-
-
-def escape_formula(value):
-    """A text cell a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers.
-
-    Text that already starts with apostrophes before such a character gets one more, so that
-    ``unescape_formula`` gives back exactly what was exported (a template re-imported unchanged
-    changes nothing)."""
-    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def unescape_formula(value):
-    """The text ``escape_formula`` was given."""
-    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
 
 
 def header_key(header) -> str:

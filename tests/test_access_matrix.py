@@ -196,6 +196,8 @@ TABLE: dict[tuple[str, str], tuple] = {
     # The change list's actions (POST to the change list) need the change list first.
     ("admin:methodology_methodologyversion_changelist[publish_selected]", "POST"): staff(OK, DENY, DENY, OK),
     ("admin:otp_totp_totpdevice_changelist[delete_selected]", "POST"): staff(DENY, OK, DENY, OK),
+    # The audit trail's CSV export (what the change list's filters select): whoever reads the trail.
+    ("admin:audit_auditevent_export", "GET"): staff(DENY, DENY, OK, OK),
 }
 
 # Each registered ModelAdmin: changelist, add, change (of one real object), staff columns (methodologist, secadmin,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import City
+from audit.services import audit_record
 from indices.models import ReportKind
 from indices.reports.selectors import city_reports_offered, reports_visible_to, user_may_see_city_report
 from indices.reports.services import LANGUAGES, city_report_ensure, report_download_name
@@ -30,7 +31,7 @@ def report_list(request):
 @require_GET
 def report_download(request, pk: int):
     # A report the user may not see is a 404, like another city's return: its existence is not told.
-    return _serve(get_object_or_404(reports_visible_to(user=request.user), pk=pk))
+    return _serve(request, get_object_or_404(reports_visible_to(user=request.user), pk=pk))
 
 
 @require_GET
@@ -43,14 +44,16 @@ def city_report(request, year: int, code: str, language: str):
     report = city_report_ensure(run=run, city=city, language=language)
     if not report.is_available:
         raise Http404
-    return _serve(report)
+    return _serve(request, report)
 
 
-def _serve(report) -> FileResponse:
+def _serve(request, report) -> FileResponse:
     try:
         handle = report.file.open("rb")
     except (FileNotFoundError, OSError) as error:
         raise Http404 from error
+    audit_record(actor=request.user, event_type="report.download", obj=report,
+                 details={"name": report_download_name(report), "sha256": report.sha256})
     response = FileResponse(handle, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True,
                                                                  filename=report_download_name(report))

@@ -24,15 +24,24 @@ def delete_selected_drafts(modeladmin, request, queryset):
     """Django's bulk delete, refused up front for frozen rows: its own check would end in a bare 403."""
     frozen = modeladmin.frozen_in(queryset).first()
     if frozen is not None:
-        modeladmin.message_user(request, _refusal(MethodologyFrozenError(frozen).messages[0]), messages.ERROR)
+        reason = MethodologyFrozenError(frozen).messages[0]
+        _audit_refusal(request, modeladmin.opts.label, reason, action="delete_selected", obj=frozen)
+        modeladmin.message_user(request, _refusal(reason), messages.ERROR)
         return None
     try:
         with transaction.atomic():
             return delete_selected(modeladmin, request, queryset)
     except MethodologyFrozenError as error:
         # Published while this request ran: nothing was deleted.
+        _audit_refusal(request, modeladmin.opts.label, error.messages[0], action="delete_selected")
         modeladmin.message_user(request, _refusal(error.messages[0]), messages.ERROR)
         return None
+
+
+def _audit_refusal(request, model_label: str, reason: str, *, action: str, obj=None) -> None:
+    audit_record(actor=request.user, event_type="admin.refused", obj=obj, success=False,
+                 ip_address=client_ip(request),
+                 details={"model": model_label, "action": action, "reason": str(reason), "path": request.path})
 
 
 class FrozenVersionAdminMixin:
@@ -129,5 +138,6 @@ class FrozenVersionAdminMixin:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id])
 
     def _refuse(self, request, reason: str, url: str) -> HttpResponseRedirect:
+        _audit_refusal(request, self.opts.label, reason, action="delete" if "/delete/" in request.path else "change")
         self.message_user(request, _refusal(reason), messages.ERROR)
         return HttpResponseRedirect(url)

@@ -191,9 +191,13 @@ def _changes_store(*, indicator_return: IndicatorReturn, actor, channel: str, ch
     indicator_return.edit_version = new_version
     flags_refresh(indicator_return=indicator_return, rows=rows, context=context, explained=explained,
                   existing=flags, batch=batch)
+    # Old and new values in the event itself: the auditor reads them in the trail (ValueChange has them
+    # too, in the secretariat's admin, closed to the audit administrator).
     audit_record(actor=actor, event_type="return.values_change", obj=indicator_return, ip_address=ip_address,
                  details={"channel": channel, "changes": len(changes), "edit_version": new_version,
-                          "codes": sorted({change.indicator.code for change in changes})})
+                          "codes": sorted({change.indicator.code for change in changes}),
+                          "values": [{"code": change.indicator.code, "field": change.field, "old": change.old,
+                                      "new": change.new} for change in changes]})
 
 
 def _change_rows(changes: list[Change], *, indicator_return: IndicatorReturn, actor, channel: str,

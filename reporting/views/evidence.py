@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.services import client_ip
+from audit.services import audit_record, client_ip
 from reporting import selectors, services, validation
 from reporting.forms import EvidenceForm
 from reporting.views.shared import visible_return, workflow_error
@@ -42,8 +42,13 @@ def evidence_upload(request, pk: int):
 
 @login_required
 def evidence_download(request, evidence_id: int):
-    evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user), pk=evidence_id)
-    response = FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name,
+    evidence = get_object_or_404(selectors.evidence_visible_to(user=request.user).select_related(
+        "indicator_return"), pk=evidence_id)
+    handle = evidence.file.open("rb")
+    audit_record(actor=request.user, event_type="evidence.download", obj=evidence,
+                 city_id=evidence.indicator_return.city_id, details={"name": evidence.original_name,
+                                                                     "sha256": evidence.sha256})
+    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
                             content_type=evidence.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response

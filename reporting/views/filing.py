@@ -18,7 +18,7 @@ from reporting.forms import AmendmentForm, EvidenceForm
 from reporting.models import ExplanationDecision, ObservationStatus, ReportingPeriod
 from reporting.selectors import returns_visible_to, user_may_edit_values
 from reporting.uploads import limit
-from reporting.views.shared import change_text, visible_return, workflow_error
+from reporting.views.shared import audit_refusal, change_text, visible_return, workflow_error
 
 
 @login_required
@@ -41,7 +41,7 @@ def return_start(request, period_id: int):
         indicator_return = services.return_start(period=period, city=request.user.city, actor=request.user,
                                                  ip_address=client_ip(request))
     except ValidationError as error:
-        workflow_error(request, error)
+        workflow_error(request, error, obj=period)
         return redirect("reporting:dashboard")
     return redirect("reporting:return_detail", indicator_return.pk)
 
@@ -135,11 +135,13 @@ def _return_form_post(request, indicator_return):
     except services.EditConflict as error:
         return None, request.POST, None, error
     except ValidationError as error:
-        workflow_error(request, error)
+        workflow_error(request, error, obj=indicator_return)
         return redirect("reporting:return_detail", pk), None, None, None
     result = outcome.result
     refused = sorted(result.rejected)
     if refused:
+        audit_refusal(request, indicator_return, codes=["values_rejected"], indicators=refused,
+                      submitted={code: str(entries[code].value) for code in refused if code in entries})
         messages.error(request, _("%(saved)s change(s) saved. Not saved, because of errors: %(codes)s.")
                        % {"saved": outcome.changed, "codes": ", ".join(refused)})
         return None, request.POST, result, None
@@ -148,7 +150,7 @@ def _return_form_post(request, indicator_return):
             services.return_submit(indicator_return=indicator_return, actor=request.user,
                                    ip_address=client_ip(request))
         except ValidationError as error:
-            workflow_error(request, error)
+            workflow_error(request, error, obj=indicator_return)
             return redirect("reporting:return_detail", pk), None, None, None
         messages.success(request, _("The return was submitted to the secretariat."))
     else:
@@ -227,7 +229,7 @@ def return_amend(request, pk: int):
                                                          reason=form.cleaned_data["reason"],
                                                          ip_address=client_ip(request))
     except ValidationError as error:
-        workflow_error(request, error)
+        workflow_error(request, error, obj=indicator_return)
         return redirect("reporting:return_detail", pk)
     messages.success(request, _("Revision %(revision)s was opened for the amendment; the approved revision stays "
                                 "in force until it is approved.") % {"revision": amendment.revision})

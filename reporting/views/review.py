@@ -141,7 +141,7 @@ def _review_action(request, indicator_return):
             messages.success(request, _("The return was approved. The index is recomputed in the background."))
             return redirect("reporting:review_queue")
     except ValidationError as error:
-        workflow_error(request, error)
+        workflow_error(request, error, obj=indicator_return)
     return redirect("reporting:review_detail", indicator_return.pk)
 
 
@@ -163,7 +163,7 @@ def completeness_board(request):
                                                 reason=extension_form.cleaned_data["reason"], actor=request.user,
                                                 ip_address=client_ip(request))
             except ValidationError as error:
-                workflow_error(request, error)
+                workflow_error(request, error, obj=period)
             else:
                 messages.success(request, _("Extension granted."))
                 return redirect(reverse("reporting:board") + f"?period={period.pk}")

@@ -150,10 +150,11 @@ def test_publish_refuses_rows_the_root_cannot_reach(draft_methodology):
     assert error.value.messages[1:] == ["从指标树根节点无法到达：Z.1, Z1, Z2"]
 
 
-def test_the_audit_trail_stores_a_language_neutral_name(draft_methodology, methodologist):
-    with translation.override("zh-hans"):
+def test_the_audit_trail_stores_names_in_the_portals_language_whoever_acts(draft_methodology, methodologist):
+    """The portal's first language (the auditor reads Chinese), not the language of whoever caused the event."""
+    with translation.override("en"):
         methodology_publish(version=draft_methodology, actor=methodologist)
-    assert AuditEvent.objects.get(event_type="methodology.publish").object_repr == "TEST 1.0 (Published)"
+    assert AuditEvent.objects.get(event_type="methodology.publish").object_repr == "TEST 1.0 (已发布)"
 
 
 def test_a_version_with_bad_engine_settings_does_not_validate(draft_methodology):

@@ -88,7 +88,11 @@ def test_a_partial_draft_saves_and_every_change_is_recorded(period, last_year, f
         ("M1.2", "observation_status", "final", "provisional", "form", "filer-chongqing", 2),
     }
     event = AuditEvent.objects.get(event_type="return.values_change")
+    values = event.details.pop("values")
     assert event.details == {"channel": "form", "changes": 4, "edit_version": 2, "codes": ["M1.1", "M1.2"]}
+    # Old and new values in the event too, for the audit administrator (who does not see ValueChange).
+    assert {(value["code"], value["field"], value["old"], value["new"]) for value in values} == {
+        change[:4] for change in changes}
 
 
 def test_saving_unchanged_values_writes_nothing(draft, filer_chongqing):
