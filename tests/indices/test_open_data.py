@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import io
 import json
-import math
 import zipfile
 from io import StringIO
 from pathlib import Path
@@ -17,12 +16,15 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.models import City
+from accounts.models import City, User
 from indices.demo import demo_index_ensure, demo_load
 from indices.engine import spec
 from indices.models import IndexRun, Score
 from indices.opendata import open_data_package
-from methodology.services import methodology_create_from_spec, methodology_publish
+from indices.services import index_run_compute, index_run_publish
+from methodology.models import MethodologyVersion
+from methodology.services import methodology_clone, methodology_create_from_spec, methodology_publish
+from reporting.models import ReportingPeriod, ReturnValue
 from tests.indices.reader_data import GROUPS_2024, READER_DOCUMENT, make_run, reader_period
 
 pytestmark = pytest.mark.django_db
@@ -44,69 +46,102 @@ def _unzip(content: bytes, into: Path) -> Path:
 
 def test_every_published_demo_run_is_reproduced_exactly_from_its_open_data(client, tmp_path):
     """Download the ZIP as a reader, unzip it, run the command of the manifest and compare every node's score and
-    rank of every city with the published run's Score rows.
+    rank of every city with the published run's Score rows (``_reproduce``), for each run the demo publishes."""
+    demo_load()
+    published = [outcome.run for outcome in demo_index_ensure() if outcome.run.is_published]
+    assert sorted(run.period.data_year for run in published) == [2023, 2024]
+    for run in published:
+        options = _reproduce(client, run, tmp_path)
+        assert "--previous" not in options  # the demo's methodology does not impute from last period's values
+
+
+def test_a_run_that_imputes_from_last_period_ships_its_previous_values(client, tmp_path):
+    """With last-period imputation the engine reads the previous data year's values: the package holds them as
+    previous.csv, the command names it, and the run (one 2024 value missing, filled from 2023) is reproduced."""
+    demo_load()
+    demo_index_ensure()
+    period = ReportingPeriod.objects.get(data_year=2024)
+    clone = methodology_clone(version=period.methodology, actor=None, new_version="2025.lp")
+    MethodologyVersion.objects.filter(pk=clone.pk).update(
+        engine_settings={**clone.engine_settings, "imputation": "last_period"})
+    clone = methodology_publish(version=MethodologyVersion.objects.get(pk=clone.pk), actor=None)
+    missing = ReturnValue.objects.filter(indicator_return__period=period, indicator_return__state="approved",
+                                         indicator__code="M1.1").order_by("indicator_return__city__code").first()
+    ReturnValue.objects.filter(pk=missing.pk).update(value=None)
+    run = index_run_compute(period=period, methodology=clone)
+    assert run.diagnostics["imputed_cells"], "nothing was imputed: the test would not read previous.csv"
+    run = index_run_publish(run=run, actor=User.objects.get(username="methodologist"))
+    options = _reproduce(client, run, tmp_path)
+    assert options["--previous"] == "previous.csv"
+    previous = _csv_rows((tmp_path / "2024" / "ccfi-2024-open-data" / "previous.csv").read_bytes())
+    city = missing.indicator_return.city.code
+    assert float(next(row for row in previous if row["unit"] == city)["M1.1"]) == float(ReturnValue.objects.get(
+        indicator_return__period__data_year=2023, indicator_return__state="approved",
+        indicator_return__city__code=city, indicator__code="M1.1").value)
+
+
+def _reproduce(client, run: IndexRun, tmp_path: Path) -> dict[str, str]:
+    """Reproduce a published run from its downloaded ZIP; return the command's options.
 
     Compared exactly (float ==), not to a tolerance: the database keeps each score as an IEEE double (SQLite REAL,
     PostgreSQL double precision), the files write it as Python's repr (the shortest text that reads back as the
     same double), and the engine gives bit-identical results for the same inputs on one machine. So the command's
     own files are also byte-identical to the published scores.csv and ranks.csv, and it prints the run's hash."""
-    demo_load()
-    published = [outcome.run for outcome in demo_index_ensure() if outcome.run.is_published]
-    assert sorted(run.period.data_year for run in published) == [2023, 2024]
-    for run in published:
-        year = run.period.data_year
-        page = client.get(reverse("indices:open_data", args=[year]))
-        assert page.status_code == 200
-        zip_url = reverse("indices:open_data_file", args=[year, f"ccfi-{year}-open-data.zip"])
-        assert zip_url in page.content.decode()
-        response = client.get(zip_url)
-        assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-        assert response["X-Content-SHA256"] == hashlib.sha256(response.content).hexdigest()
-        folder = _unzip(response.content, tmp_path / str(year))
+    year = run.period.data_year
+    page = client.get(reverse("indices:open_data", args=[year]))
+    assert page.status_code == 200
+    zip_url = reverse("indices:open_data_file", args=[year, f"ccfi-{year}-open-data.zip"])
+    assert zip_url in page.content.decode()
+    response = client.get(zip_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response["X-Content-SHA256"] == hashlib.sha256(response.content).hexdigest()
+    folder = _unzip(response.content, tmp_path / str(year))
 
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        assert manifest["input_hash"] == run.input_hash and manifest["data_year"] == year
-        assert manifest["methodology"] == {"code": run.methodology.code, "version": run.methodology.version}
-        assert manifest["citation"] == f"China Consumer Finance Index (CCFI) {year}, CCFI Secretariat"
-        assert manifest["licence"]["name"] == "CC BY 4.0"
-        for entry in manifest["files"]:  # every file as the manifest describes it
-            content = (folder / entry["name"]).read_bytes()
-            assert (len(content), hashlib.sha256(content).hexdigest()) == (entry["size"], entry["sha256"])
-        assert sorted(path.name for path in folder.iterdir()) == sorted(
-            [entry["name"] for entry in manifest["files"]] + ["manifest.json"])
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["input_hash"] == run.input_hash and manifest["data_year"] == year
+    assert manifest["methodology"] == {"code": run.methodology.code, "version": run.methodology.version}
+    assert manifest["citation"] == f"China Consumer Finance Index (CCFI) {year}, CCFI Secretariat"
+    assert manifest["licence"]["name"] == "CC BY 4.0"
+    for entry in manifest["files"]:  # every file as the manifest describes it
+        content = (folder / entry["name"]).read_bytes()
+        assert (len(content), hashlib.sha256(content).hexdigest()) == (entry["size"], entry["sha256"])
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        [entry["name"] for entry in manifest["files"]] + ["manifest.json"])
 
-        command = manifest["reproduce"]["command"].split()
-        assert command[:3] == ["python", "manage.py", "compute_index"]
-        options = dict(zip(command[3::2], command[4::2], strict=True))
-        assert "--reference" not in options  # a run never reads reference-year values
-        # The demo's methodology does not impute from last period's values: no --previous, no previous.csv.
-        assert ("--previous" in options) == (run.methodology.engine_settings.get("imputation") == "last_period")
-        out = StringIO()
-        call_command("compute_index", *(f"{option}={folder / value}" for option, value in options.items()),
-                     stdout=out, stderr=StringIO())
-        assert f"Input hash {run.input_hash}." in out.getvalue()
+    command = manifest["reproduce"]["command"].split()
+    assert command[:3] == ["python", "manage.py", "compute_index"]
+    options = dict(zip(command[3::2], command[4::2], strict=True))
+    assert "--reference" not in options  # a run never reads reference-year values
+    assert ("--previous" in options) == (run.methodology.engine_settings.get("imputation") == "last_period")
+    out = StringIO()
+    call_command("compute_index", *(f"{option}={folder / value}" for option, value in options.items()),
+                 stdout=out, stderr=StringIO())
+    assert f"Input hash {run.input_hash}." in out.getvalue()
 
-        my_scores = (folder / options["--out"]).read_bytes()
-        my_ranks = (folder / options["--ranks"]).read_bytes()
-        stored = {(city, code): (value, rank) for city, code, value, rank in
-                  Score.objects.filter(run=run).values_list("city__code", "code", "value", "rank")}
-        score_rows, rank_rows = _csv_rows(my_scores), _csv_rows(my_ranks)
-        assert len(score_rows) == len(rank_rows) == run.units == len({city for city, _code in stored})
-        compared = 0
-        for score_row, rank_row in zip(score_rows, rank_rows, strict=True):
-            city = score_row.pop("unit")
-            assert rank_row.pop("unit") == city
-            assert int(score_row.pop("rank") or 0) == (stored[(city, "CCFI")][1] or 0)
-            assert score_row.keys() == rank_row.keys()
-            for code, text in score_row.items():
-                value, rank = stored[(city, code)]
-                assert (math.nan if value is None else value) == pytest.approx(
-                    float(text) if text else math.nan, rel=0, abs=0, nan_ok=True), (year, city, code)
-                assert (int(rank_row[code]) if rank_row[code] else None) == rank, (year, city, code)
-                compared += 1
-        assert compared == len(stored)  # every node and indicator of every city
-        assert my_scores == (folder / "scores.csv").read_bytes()
-        assert my_ranks == (folder / "ranks.csv").read_bytes()
+    my_scores = (folder / options["--out"]).read_bytes()
+    my_ranks = (folder / options["--ranks"]).read_bytes()
+    stored = {(city, code): (value, rank) for city, code, value, rank in
+              Score.objects.filter(run=run).values_list("city__code", "code", "value", "rank")}
+    score_rows, rank_rows = _csv_rows(my_scores), _csv_rows(my_ranks)
+    assert len(score_rows) == len(rank_rows) == run.units == len({city for city, _code in stored})
+    compared = 0
+    for score_row, rank_row in zip(score_rows, rank_rows, strict=True):
+        city = score_row.pop("unit")
+        assert rank_row.pop("unit") == city
+        root = next(iter(score_row))  # the index, first in tree order; 'rank' is its rank
+        assert (int(score_row.pop("rank")) if score_row["rank"] else None) == stored[(city, root)][1]
+        assert score_row.keys() == rank_row.keys()
+        for code, text in score_row.items():
+            value, rank = stored[(city, code)]  # None: no score (a city or indicator the engine left out)
+            assert (float(text) if text else None) == value, (year, city, code)
+            assert (int(rank_row[code]) if rank_row[code] else None) == rank, (year, city, code)
+            compared += 1
+    assert compared == len(stored)  # every node and indicator of every city
+    assert my_scores == (folder / "scores.csv").read_bytes()
+    assert my_ranks == (folder / "ranks.csv").read_bytes()
+
+
+    return options
 
 
 def test_the_same_run_gives_the_same_bytes_and_every_file_is_served(client):
