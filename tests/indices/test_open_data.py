@@ -19,6 +19,8 @@ from django.urls import reverse
 from accounts.models import City, User
 from indices.demo import demo_index_ensure, demo_load
 from indices.engine import spec
+from indices.engine.compute import compute
+from indices.management.commands.compute_index import read_values
 from indices.models import IndexRun, Score
 from indices.opendata import open_data_package
 from indices.services import index_run_compute, index_run_publish
@@ -263,3 +265,24 @@ def test_the_page_in_both_languages_with_licence_citation_and_links(client, publ
     ranking = client.get(reverse("indices:ranking", args=[2024])).content.decode()
     assert reverse("indices:open_data", args=[2024]) in ranking
 
+
+
+def test_the_rank_bands_are_reproduced_by_the_engine_from_the_same_files(tmp_path):
+    """compute_index gives the nominal index only; the seeded Monte Carlo gives the published rank bands exactly
+    from the same two files (docs/reproduce.md shows the call)."""
+    demo_load()
+    run = next(outcome.run for outcome in demo_index_ensure() if outcome.run.period.data_year == 2024)
+    package = open_data_package(run=run)
+    for item in package.files:
+        (tmp_path / item.name).write_bytes(item.content)
+    methodology = spec.loads((tmp_path / "methodology.json").read_text(encoding="utf-8"))
+    codes = [indicator.code for indicator in methodology.indicators()]
+    units, values = read_values(tmp_path / "values.csv", codes=codes)
+    result = compute(methodology=methodology, units=units, values=values, uncertainty=True,
+                     uncertainty_nodes=[node.code for node in methodology.nodes()])
+    rows = _csv_rows(package.file("rank-bands.csv").content)
+    assert len(rows) == Score.objects.filter(run=run, rank_p05__isnull=False).count() == 30 * len(methodology.nodes())
+    for row in rows:
+        band, position = result.uncertainty.bands[row["code"]], units.index(row["unit"])
+        assert (float(band.low[position]), float(band.median[position]), float(band.high[position])) == (
+            float(row["rank_p05"]), float(row["rank_median"]), float(row["rank_p95"])), row
