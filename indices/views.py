@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import City
@@ -32,6 +34,14 @@ from ccfi_portal.i18n import pick
 from indices import selectors, services
 from indices.forms import WhatIfForm
 from indices.models import IndexRun
+from indices.opendata import (
+    CITATION,
+    FORMATS,
+    LICENCE,
+    open_data_package_cached,
+    open_data_run,
+    open_data_years,
+)
 from indices.reports.selectors import run_report_builds, user_may_see_city_report
 from indices.reports.services import reports_rebuild
 from reporting.models import ReportingPeriod
@@ -340,3 +350,60 @@ def run_reports_rebuild(request, pk: int):
         messages.success(request, _("The reports of %(year)s are being built again; follow them below.")
                          % {"year": run.period.data_year})
     return redirect("indices:run_detail", pk=run.pk)
+
+
+OPEN_DATASETS = (
+    ("values", gettext_lazy("Approved indicator values"),
+     gettext_lazy("The value of every indicator for every city, as the run read them: the input of compute_index.")),
+    ("scores", gettext_lazy("Scores"),
+     gettext_lazy("Every city's score at every node of the tree and on every indicator (normalised), then its rank.")),
+    ("ranks", gettext_lazy("Ranks"),
+     gettext_lazy("Every city's rank at every node of the tree and on every indicator.")),
+    ("rank_bands", gettext_lazy("Rank ranges"),
+     gettext_lazy("The 5th percentile, median and 95th percentile of each rank over the Monte Carlo samples.")),
+    ("dictionary", gettext_lazy("Data dictionary"),
+     gettext_lazy("Every code in the files: names in both languages, units, directions, weights and sources.")),
+)
+OPEN_DATA_FILES = {
+    "previous": gettext_lazy("Last period's values (the run imputed missing values from them)"),
+    "methodology": gettext_lazy("Methodology document"),
+    "manifest": gettext_lazy("Manifest: input hash, methodology, publication time, every file's size and SHA-256"),
+}
+
+
+def open_data_index(request):
+    """Open data: straight to the newest published data year (never a provisional one)."""
+    years = open_data_years()
+    if years:
+        return redirect("indices:open_data", year=years[0])
+    return render(request, "indices/open_data.html", {"years": years, "package": None})
+
+
+def open_data(request, year: int):
+    """The downloads of one data year's published run, with their sizes and SHA-256 sums; 404 without one."""
+    run = open_data_run(year=year)
+    if run is None:
+        raise Http404
+    package = open_data_package_cached(run=run)
+    datasets = [{"key": key, "title": title, "about": about,
+                 "files": [package.dataset(key).get(fmt) for fmt in FORMATS]}
+                for key, title, about in OPEN_DATASETS if package.dataset(key)]
+    extras = [{"file": item, "title": OPEN_DATA_FILES[item.dataset]} for item in package.files
+              if item.dataset in OPEN_DATA_FILES]
+    return render(request, "indices/open_data.html", {
+        "years": open_data_years(), "year": year, "run": run, "package": package, "datasets": datasets,
+        "extras": extras, "citation": CITATION.format(year=year), "licence": LICENCE,
+        "illustrative": selectors.run_is_illustrative(run=run), "provisional": False,
+    })
+
+
+def open_data_file(request, year: int, name: str):
+    """One file of the open data (or the whole ZIP), as an attachment with its SHA-256 in a header."""
+    run = open_data_run(year=year)
+    item = open_data_package_cached(run=run).file(name) if run is not None else None
+    if item is None:
+        raise Http404
+    response = HttpResponse(item.content, content_type=item.content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=item.name)
+    response["X-Content-SHA256"] = item.sha256
+    return response

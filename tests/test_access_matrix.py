@@ -122,6 +122,14 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("indices:methodology", "GET"): everyone(OK),
     ("indices:methodology_version", "GET"): everyone(OK),
     ("indices:methodology_version[draft]", "GET"): (HIDE, HIDE, HIDE, OK, OK, HIDE, HIDE, OK),
+    # Open data: a published run's files are public; a year without one (2025: drafts only) is 404 for everyone,
+    # the secretariat included (never a provisional run), and so is a name that is not one of its files.
+    ("indices:open_data_index", "GET"): everyone(OK),  # a redirect to the newest published year
+    ("indices:open_data", "GET"): everyone(OK),
+    ("indices:open_data[unpublished]", "GET"): everyone(HIDE),
+    ("indices:open_data_file", "GET"): everyone(OK),  # the ZIP
+    ("indices:open_data_file[unpublished]", "GET"): everyone(HIDE),
+    ("indices:open_data_file[unknown]", "GET"): everyone(HIDE),
     # Index runs: the secretariat (reviewers, methodologists); publish, rebuild and what-if for methodologists.
     ("indices:runs", "GET"):                     (LOGIN, DENY, DENY, OK, OK, DENY, DENY, OK),
     ("indices:work", "GET"):                     (LOGIN, DENY, DENY, OK, OK, DENY, DENY, OK),  # the work panel
@@ -439,6 +447,7 @@ def _build() -> World:
         "provisional_run": provisional.pk, "year": period_2024.data_year, "city": CITY_A,
         "methodology": (version.code, version.version, version.pk), "draft_methodology": draft_version,
         "reports": reports, "device": device.pk, "city_a": city_a.pk,
+        "open_year": period.data_year,
     }
     # One real object per ModelAdmin: the filer's account, a role, city A's draft, the draft methodology's parts.
     parts = {"methodology.methodologyversion": draft_version.pk}
@@ -489,6 +498,8 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "indices:methodology_version": {"code": code, "version": version},
         "indices:run_recompute": {"year": ids["year"]},
         "indices:return_impact": {"pk": ids["draft_a"]},
+        "indices:open_data": {"year": ids["year"]},
+        "indices:open_data_file": {"year": ids["year"], "name": f"ccfi-{ids['year']}-open-data.zip"},
         "indices:run_detail": {"pk": ids["published_run"]},
         "indices:run_publish": {"pk": ids["provisional_run"]},
         "indices:run_reports_rebuild": {"pk": ids["published_run"]},
@@ -510,6 +521,9 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
     by_variant = {
         "indices:methodology_version[draft]": {"code": draft.code, "version": draft.version},
         "indices:run_detail[provisional]": {"pk": ids["provisional_run"]},
+        "indices:open_data[unpublished]": {"year": ids["open_year"]},
+        "indices:open_data_file[unpublished]": {"year": ids["open_year"], "name": "manifest.json"},
+        "indices:open_data_file[unknown]": {"year": ids["year"], "name": "settings.py"},
         "reports:download[city]": {"pk": ids["reports"]["city"]},
         "methodology-detail[draft]": {"pk": draft.pk},
         "admin:app_list[indices]": {"app_label": "indices"},

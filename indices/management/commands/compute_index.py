@@ -25,10 +25,12 @@ class Command(BaseCommand):
                             help="CSV with a 'unit' column and one column per indicator code; blank = missing.")
         parser.add_argument("--out", required=True,
                             help="CSV to write: 'unit', one column per node and indicator in tree order, 'rank'.")
+        parser.add_argument("--ranks",
+                            help="CSV to write: 'unit', then the rank at every node and indicator (tree order).")
         parser.add_argument("--previous", help="Last period's values (same layout), for last-period imputation.")
         parser.add_argument("--reference", help="Reference-year values (same layout), to fix the normalisation scale.")
 
-    def handle(self, *args, methodology, values, out, previous=None, reference=None, **options):
+    def handle(self, *args, methodology, values, out, ranks=None, previous=None, reference=None, **options):
         methodology_spec = self._methodology(methodology)
         codes = [indicator.code for indicator in methodology_spec.indicators()]
         units, matrix = read_values(Path(values), codes=codes)
@@ -40,6 +42,8 @@ class Command(BaseCommand):
         except EngineError as error:
             raise CommandError(str(error)) from error
         write_scores(Path(out), result)
+        if ranks:
+            write_ranks(Path(ranks), result)
         diagnostics = result.diagnostics
         self.stdout.write(
             f"Computed {methodology_spec.code} {methodology_spec.version} for {len(units)} units "
@@ -111,6 +115,15 @@ def write_scores(path: Path, result) -> None:
         for row, unit in enumerate(result.units):
             rank = int(result.ranks[row, 0])
             writer.writerow([unit, *(_cell(value) for value in result.scores[row]), rank or ""])
+
+
+def write_ranks(path: Path, result) -> None:
+    """One row per unit: its rank at every node and indicator (tree order); blank where it has none."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([UNIT_COLUMN, *result.codes])
+        for row, unit in enumerate(result.units):
+            writer.writerow([unit, *(int(rank) or "" for rank in result.ranks[row])])
 
 
 def _cell(value: float) -> str:

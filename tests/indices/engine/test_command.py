@@ -31,6 +31,14 @@ def test_it_writes_every_node_and_the_root_rank(files, capsys):
     assert "Computed T 1 for 3 units (0 excluded, 0 cells imputed)" in capsys.readouterr().out
 
 
+def test_ranks_gives_the_rank_at_every_node_blank_where_there_is_none(files):
+    document, values, out = files
+    ranks = out.with_name("ranks.csv")
+    call_command("compute_index", methodology=str(document), values=str(values), out=str(out), ranks=str(ranks))
+    assert ranks.read_text(encoding="utf-8").splitlines() == [
+        "unit,I,A,a1,a2,B,b1", "shanghai,3,3,3,2,3,3", "chengdu,2,2,2,,2,2", "chongqing,1,1,1,1,1,1"]
+
+
 def test_it_names_a_missing_indicator_column(files):
     document, values, out = files
     values.write_text("unit,a1,a2\nshanghai,1,2\n", encoding="utf-8")
