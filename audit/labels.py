@@ -25,6 +25,7 @@ EVENT_TYPES = {
     "demo.load": _("Demo data loaded"),
     "evidence.download": _("Evidence downloaded"),
     "evidence.upload": _("Evidence uploaded"),
+    "upload.rejected": _("Upload refused"),
     "import.apply": _("Import applied"),
     "import.preview": _("Import previewed"),
     "index_run.publish": _("Index run published"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from audit.services import audit_record, client_ip
 from reporting import selectors, services, validation
 from reporting.forms import EvidenceForm
-from reporting.views.shared import visible_return, workflow_error
+from reporting.views.shared import audit_upload_rejected, visible_return, workflow_error
 
 
 @login_required
@@ -26,6 +26,8 @@ def evidence_upload(request, pk: int):
         for name, errors in form.errors.items():
             for error in errors:
                 messages.error(request, _("%(field)s: %(error)s") % {"field": form.fields[name].label, "error": error})
+        audit_upload_rejected(request, indicator_return, kind="evidence", upload=request.FILES.get("file"),
+                              form_errors=form.errors)
         return redirect(reverse("reporting:return_detail", args=[pk]) + "#evidence")
     try:
         evidence = services.evidence_upload(indicator_return=indicator_return, actor=request.user,
@@ -35,6 +37,7 @@ def evidence_upload(request, pk: int):
                                             ip_address=client_ip(request))
     except ValidationError as error:
         workflow_error(request, error)
+        audit_upload_rejected(request, indicator_return, kind="evidence", upload=form.cleaned_data["file"], error=error)
     else:
         messages.success(request, _("%(name)s was attached.") % {"name": evidence.original_name})
     return redirect(reverse("reporting:return_detail", args=[pk]) + "#evidence")

@@ -17,7 +17,7 @@ from reporting.forms import ImportUploadForm
 from reporting.models import ImportState
 from reporting.resources import dataset_as_csv, dataset_as_xlsx, template_dataset
 from reporting.selectors import returns_visible_to
-from reporting.views.shared import visible_return, workflow_error
+from reporting.views.shared import audit_upload_rejected, visible_return, workflow_error
 
 
 @login_required
@@ -46,13 +46,18 @@ def import_upload(request, pk: int):
                                   "for the city."))
         return redirect("reporting:return_detail", pk)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        audit_upload_rejected(request, indicator_return, kind="import", upload=request.FILES.get("file"),
+                              form_errors=form.errors)
+    elif request.method == "POST":
+        upload = form.cleaned_data["file"]
         try:
             report = services.values_import_preview(period=indicator_return.period, actor=request.user,
-                                                    upload=form.cleaned_data["file"], city=indicator_return.city,
+                                                    upload=upload, city=indicator_return.city,
                                                     ip_address=client_ip(request))
         except ValidationError as error:
             form.add_error("file", error)
+            audit_upload_rejected(request, indicator_return, kind="import", upload=upload, error=error)
         except PermissionDenied:
             raise
         else:

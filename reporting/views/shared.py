@@ -43,6 +43,17 @@ def audit_refusal(request, obj, *, codes: list[str], error: ValidationError | No
         "reasons": reasons, **details})
 
 
+def audit_upload_rejected(request, obj, *, kind: str, upload, error: ValidationError | None = None,
+                          form_errors: dict | None = None) -> None:
+    """A file refused (an import or an evidence file): who, which file, why; nothing of the file is kept."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = [str(message) for message in error.messages] if error is not None else []
+        reasons += [f"{field}: {message}" for field, messages_ in (form_errors or {}).items() for message in messages_]
+    audit_record(actor=request.user, event_type="upload.rejected", obj=obj, success=False, details={
+        "kind": kind, "name": (getattr(upload, "name", "") or "")[:255], "size": getattr(upload, "size", None),
+        "reasons": reasons})
+
+
 def change_text(value, last) -> str:
     """The change against last year in per cent, signed; blank without a base."""
     if value is None or not last:

@@ -163,3 +163,26 @@ def test_a_refused_workflow_step_is_recorded_with_its_reason(client, draft, revi
     assert event.details["codes"] == ["not_submitted"] and event.details["reasons"]
     draft.refresh_from_db()
     assert draft.state == ReturnState.DRAFT
+
+
+def test_a_refused_evidence_file_is_a_recorded_rejected_upload(client, draft, filer_chongqing):
+    client.force_login(filer_chongqing)
+    client.post(reverse("reporting:evidence_upload", args=[draft.pk]),
+                {"file": SimpleUploadedFile("说明.pdf", b"MZ\x90\x00 not a pdf"), "indicator": "", "description": ""},
+                **BROWSER)
+    event = only("upload.rejected")
+    assert (event.actor, event.success, event.city.code, event.ip_address) == (
+        filer_chongqing, False, "500000", "10.7.7.7")
+    assert event.details["kind"] == "evidence" and event.details["name"] == "说明.pdf" and event.details["reasons"]
+    assert not draft.evidence.exists()
+
+
+@pytest.mark.parametrize("content, name", [(b"", "empty.csv"), (b"indicator_code,value\n" + b"x" * 64, "bad.xlsx")])
+def test_a_refused_import_file_is_a_recorded_rejected_upload(client, draft, filer_chongqing, content, name):
+    client.force_login(filer_chongqing)
+    response = client.post(reverse("reporting:import_upload", args=[draft.pk]),
+                           {"file": SimpleUploadedFile(name, content)}, **BROWSER)
+    assert response.status_code == HTTPStatus.OK  # the form again, with the reason
+    event = only("upload.rejected")
+    assert event.details["kind"] == "import" and event.details["name"] == name and event.details["reasons"]
+    assert not AuditEvent.objects.filter(event_type="import.preview").exists()
