@@ -80,7 +80,7 @@ def _meta(data: ReportData, lang: Lang) -> dict:
 def white_paper_context(data: ReportData, language: str) -> dict:
     lang = Lang(language)
     meta = _meta(data, lang)
-    meta["title"] = _("%(index)s %(year)s annual report") % {"index": meta["index_name"], "year": meta["year"]}
+    meta["title"] = _("%(index)s %(year)s white paper") % {"index": meta["index_name"], "year": meta["year"]}
     profiles = [_profile(data, lang, city) for city in data.cities]
     # The contents list the cities in three columns, down each column: row i holds i, i + n, i + 2n.
     per_column = -(-len(profiles) // 3) if profiles else 0

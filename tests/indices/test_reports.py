@@ -114,6 +114,9 @@ def test_white_paper_edition(published_run, language, chapters, name_field):
     _assert_fonts_embedded(reader)
     metadata = reader.metadata
     assert str(published_run.period.data_year) in metadata.title
+    # The same word as the download page: 白皮书 / white paper, never 年度报告 / annual report.
+    assert ("白皮书" if language == "zh-hans" else "white paper") in metadata.title
+    assert "年度报告" not in text and "Annual report" not in text
     assert metadata.get("/CreationDate")
 
 
