@@ -59,6 +59,13 @@ class IndexRun(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
+    # Kept when a later run replaces this one, so that readers learn the published result was revised.
+    edition = models.PositiveSmallIntegerField(
+        _("edition"), null=True, blank=True, help_text=_("1 for a period's first published run, 2 for the run that "
+                                                         "replaced it, and so on."))
+    replaces = models.ForeignKey(
+        "self", verbose_name=_("replaces"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("The published run this one replaced."))
 
     objects = IndexRunQuerySet.as_manager()
 

@@ -175,10 +175,12 @@ def index_run_publish(*, run: IndexRun, actor, ip_address: str | None = None) ->
                               code="provisional")
     replaced = [previous.pk for previous in runs.published().exclude(pk=run.pk)]
     runs.filter(pk__in=replaced).update(published_at=None, published_by=None)
+    latest_edition = max((edition for edition in runs.values_list("edition", flat=True) if edition), default=0)
     run.published_at, run.published_by = timezone.now(), actor
-    run.save(update_fields=["published_at", "published_by"])
+    run.edition, run.replaces_id = latest_edition + 1, replaced[0] if replaced else None
+    run.save(update_fields=["published_at", "published_by", "edition", "replaces"])
     audit_record(actor=actor, event_type="index_run.publish", obj=run, ip_address=ip_address,
-                 details={"input_hash": run.input_hash, "replaced_runs": replaced})
+                 details={"input_hash": run.input_hash, "replaced_runs": replaced, "edition": run.edition})
     published_changed()  # cached published reads (rankings, profiles, methodology) are stale from now on
     if settings.REPORTS_BUILD_ON_PUBLISH:
         reports_request_for_run(run, actor=actor)

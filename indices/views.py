@@ -70,6 +70,7 @@ def _reader_run_context(period: ReportingPeriod, *, user, provisional: bool) -> 
         "provisional": not run.is_published,
         "illustrative": selectors.run_is_illustrative(run=run),
         "other_run": other_run,
+        "revision": selectors.run_revision(run=run) if run.is_published else None,
     }
 
 

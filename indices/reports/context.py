@@ -16,7 +16,7 @@ from ccfi_portal.i18n import is_chinese, pick
 from indices.reports import charts
 from indices.reports import formatting as fmt
 from indices.reports.data import ReportData
-from indices.selectors import ReaderItem, strengths_and_weaknesses
+from indices.selectors import ReaderItem, run_revision, strengths_and_weaknesses
 from methodology.models import Aggregation, Normalisation
 
 APPENDIX_COLUMNS = 9  # indicators per data-appendix table: 30 rows × 9 columns fill one A4 page
@@ -55,11 +55,22 @@ def _change_pct(now: float | None, before: float | None) -> str:
     return fmt.signed((now - before) / abs(before) * 100, 1) + "%"
 
 
+def _revised_cities(run, lang: Lang) -> list[str]:
+    """For a later edition: each city whose values changed, with the indicators and the amendment's reason."""
+    revision = run_revision(run=run) if run.is_published else None
+    if revision is None:
+        return []
+    return [f"{pick(item.city, 'name', lang.code)} ({', '.join(item.codes)}{': ' + item.reason if item.reason else ''})"
+            for item in revision.cities]
+
+
 def _meta(data: ReportData, lang: Lang) -> dict:
     run = data.run
     stamp = run.published_at or run.finished_at or run.created_at
     version = run.methodology
     return {
+        "edition": run.edition if run.is_published else None,
+        "revised_cities": _revised_cities(run, lang),
         "html_lang": "zh-Hans" if lang.zh else "en",
         "year": run.period.data_year,
         "index_name": lang.name(data.root),

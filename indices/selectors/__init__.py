@@ -38,6 +38,11 @@ from indices.selectors.ranking import (
     ranking_sort_is_valid,
     ranking_table,
 )
+from indices.selectors.revisions import (
+    RevisedCity,
+    RunRevision,
+    run_revision,
+)
 from indices.selectors.runs import (
     ReaderPeriod,
     RunExplanation,
@@ -59,6 +64,9 @@ from indices.selectors.runs import (
 )
 
 __all__ = [
+    "RevisedCity",
+    "RunRevision",
+    "run_revision",
     "IndexInputs",
     "index_inputs",
     "run_published",
