@@ -130,14 +130,56 @@ def peer_values_by_city(*, period: ReportingPeriod,
     return result
 
 
+PEER_ROBUST_Z_LIMIT = 3.5  # Iglewicz and Hoaglin's cut-off for the modified z-score
+PEER_MINIMUM_FOR_FLAG = 3  # fewer other cities say too little to call a value unusual
+PEER_STRIP_WIDTH = 120  # pixels of the strip on the review page
+
+
+@dataclass(frozen=True)
+class PeerStrip:
+    """Where the other cities' values and this city's lie on one line, in pixels across ``PEER_STRIP_WIDTH``."""
+    peers: tuple[float, ...]
+    mine: float
+
+
 @dataclass(frozen=True)
 class PeerPosition:
     count: int
     minimum: Decimal | None
     median: Decimal | None
     maximum: Decimal | None
+    values: tuple[Decimal, ...] = ()
+
+    def robust_z(self, value: Decimal) -> float | None:
+        """The modified z-score of ``value`` among the peers (median and median absolute deviation), or None when
+        the peers do not spread."""
+        deviation = statistics.median([abs(peer - self.median) for peer in self.values]) if self.values else 0
+        if not deviation:
+            return None
+        return float(Decimal("0.6745") * (value - self.median) / deviation)
+
+    def is_outside(self, value: Decimal) -> bool:
+        return value < self.minimum or value > self.maximum
+
+    def is_unusual(self, value: Decimal) -> bool:
+        """Outside the other cities' range, or beyond the robust z-score limit (with enough other cities)."""
+        if self.count < PEER_MINIMUM_FOR_FLAG:
+            return False
+        z = self.robust_z(value)
+        return self.is_outside(value) or (z is not None and abs(z) > PEER_ROBUST_Z_LIMIT)
+
+    def strip(self, value: Decimal) -> PeerStrip:
+        low, high = min(self.minimum, value), max(self.maximum, value)
+        span, margin = high - low, 4
+
+        def x(number: Decimal) -> float:
+            if not span:
+                return PEER_STRIP_WIDTH / 2
+            return round(margin + float((number - low) / span) * (PEER_STRIP_WIDTH - 2 * margin), 1)
+
+        return PeerStrip(peers=tuple(x(peer) for peer in self.values), mine=x(value))
 
 
 def peer_positions(peers: dict[str, list[Decimal]]) -> dict[str, PeerPosition]:
-    return {code: PeerPosition(len(values), min(values), statistics.median(values), max(values))
+    return {code: PeerPosition(len(values), min(values), statistics.median(values), max(values), tuple(sorted(values)))
             for code, values in peers.items() if values}

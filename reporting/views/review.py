@@ -82,6 +82,8 @@ def review_detail(request, pk: int):
             "peers": position, "peer_min": validation.number_text(position.minimum) if position else "",
             "peer_median": validation.number_text(round(position.median, variable.decimals)) if position else "",
             "peer_max": validation.number_text(position.maximum) if position else "",
+            "peer_strip": position.strip(value.value) if position and value and value.value is not None else None,
+            "peer_unusual": bool(position and value and value.value is not None and position.is_unusual(value.value)),
             "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
                        "decision_label": f.get_decision_display(),
                        "decided_by": f.decided_by} for f in flags],

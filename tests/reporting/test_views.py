@@ -1,6 +1,7 @@
 """The filing and review pages: what each role sees and may do, and 404 for another city's return."""
 import datetime
 import re
+from decimal import Decimal
 from http import HTTPStatus
 from unittest import mock
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from reporting.models import EXPLAINABLE, IndicatorReturn, ReturnState, ReviewComment, ValueChange, ValueFlag
+from reporting.selectors.values import PEER_STRIP_WIDTH, PeerPosition, peer_positions
 from reporting.services import (
     CommentInput,
     ValueEntry,
@@ -263,3 +265,25 @@ def test_an_amendment_is_opened_from_the_approved_return(client, submitted, revi
     response = client.post(url("return_amend", submitted.pk), {"reason": "人口数据修订"})
     amendment = IndicatorReturn.objects.get(revision=2)
     assert response.url == url("return_detail", amendment.pk)
+
+
+def test_a_value_far_outside_the_other_cities_is_marked_on_the_strip_and_flagged():
+    position = peer_positions({"M3.1": [Decimal(value) for value in ("300", "420", "380", "567", "350")]})["M3.1"]
+    assert isinstance(position, PeerPosition) and position.values[0] == Decimal("300")
+    assert position.is_unusual(Decimal("1102.7")) and position.is_outside(Decimal("1102.7"))
+    assert not position.is_unusual(Decimal("400"))
+    strip = position.strip(Decimal("1102.7"))
+    assert strip.mine == PEER_STRIP_WIDTH - 4 and min(strip.peers) == 4 and max(strip.peers) < strip.mine
+    few = peer_positions({"M3.1": [Decimal("1"), Decimal("2")]})["M3.1"]
+    assert not few.is_unusual(Decimal("100"))  # two other cities say too little
+
+
+def test_the_review_page_draws_each_values_place_among_the_peers(client, submitted, reviewer, period, values,
+                                                                  filer_chengdu):
+    from tests.reporting.conftest import filled_return
+
+    chengdu = filled_return(period=period, filer=filer_chengdu, year_values=values["510100"][2024])
+    return_submit(indicator_return=chengdu, actor=filer_chengdu)
+    client.force_login(reviewer)
+    page = client.get(url("review_detail", submitted.pk)).content.decode()
+    assert 'data-testid="peer-strip-M2_1"' in page and "<svg" in page and "style=" not in page.split("<main")[1]
