@@ -99,6 +99,7 @@ def test_the_whatif_page_compares_a_draft_with_the_published_run(period, client)
 
     assert 'data-testid="whatif-table"' in page and "2025.2" in page
     assert "▲" in page and "▼" in page
+    assert "33.33%" in page and "60.00%" in page and "0.3333" not in page  # weights as the public page writes them
     assert IndexRun.objects.count() == 1
 
 
