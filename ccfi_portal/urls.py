@@ -24,6 +24,8 @@ urlpatterns = [
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/second-factor/", account_views.second_factor, name="second_factor"),
+    path("accounts/tokens/", account_views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", account_views.api_token_revoke_view, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reporting.urls")),
     path("", include("indices.urls")),

@@ -75,6 +75,10 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("password_change", "POST"): signed_in(OK),  # empty: the form's errors
     ("password_change_done", "GET"): signed_in(OK),
     ("second_factor", "GET"): signed_in(OK),  # OTP_REQUIRED is off: straight on
+    ("api_tokens", "GET"): signed_in(OK),  # each user's own tokens
+    ("api_tokens", "POST"): signed_in(OK),  # empty: the form's errors
+    ("api_token_revoke", "GET"): POST_ONLY,
+    ("api_token_revoke", "POST"): (LOGIN, OK, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE),  # the filer's token: theirs only
     ("set_language", "POST"): everyone(OK),
     ("healthz", "GET"): everyone(OK),  # probes: public, past every login gate
     ("readyz", "GET"): everyone(OK),  # 200: the tests run tasks in-process (broker and workers "eager")
@@ -441,13 +445,17 @@ def _build() -> World:
     _model("reporting.ReviewComment").objects.create(indicator_return_id=draft_b, reason_code="other",
                                                      text="matrix", author=reviewer, submission_round=1)
     _model("reporting.ReturnSnapshot").objects.create(indicator_return_id=draft_b, number=1, taken_by=reviewer)
+    api_token = _model("accounts.ApiToken").objects.create(
+        user_id=world.users["filer"], name="matrix", key_hash=hashlib.sha256(b"matrix").hexdigest(),
+        prefix="ccfi_matrix",
+        expires_at=timezone.now() + datetime.timedelta(days=90))
     world.ids = {
         "period": period.pk, "draft_a": draft_a, "approved_a": approved.pk, "code": code,
         "evidence": evidence.pk, "import_report": import_report, "published_run": published.pk,
         "provisional_run": provisional.pk, "year": period_2024.data_year, "city": CITY_A,
         "methodology": (version.code, version.version, version.pk), "draft_methodology": draft_version,
         "reports": reports, "device": device.pk, "city_a": city_a.pk,
-        "open_year": period.data_year,
+        "open_year": period.data_year, "api_token": api_token.pk,
     }
     # One real object per ModelAdmin: the filer's account, a role, city A's draft, the draft methodology's parts.
     parts = {"methodology.methodologyversion": draft_version.pk}
@@ -506,6 +514,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "reports:download": {"pk": ids["reports"]["white_paper"]},
         "reports:city": {"year": ids["year"], "code": ids["city"], "language": "zh-hans"},
         "city-detail": {"code": ids["city"]},
+        "api_token_revoke": {"pk": ids["api_token"]},
         "methodology-detail": {"pk": version_pk},
         "methodology-document": {"pk": version_pk},
         "admin:auth_user_password_change": {"id": world.users["filer"]},
