@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
-from ccfi_portal import health, observability
+from ccfi_portal import api_docs, health, observability
 from methodology.api import urls as methodology_api
 from reporting import views as reporting_views
 from reporting.api import urls as reporting_api
@@ -34,6 +34,9 @@ urlpatterns = [
     path("api/v1/", include(reporting_api.urlpatterns)),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The documentation pages, their assets served by the portal (drf-spectacular-sidecar): docs/api.md.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", api_docs.redoc, name="api-redoc"),
 ]
 
 admin.site.site_header = "CCFI 中国消费金融指数 · 管理"

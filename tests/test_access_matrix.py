@@ -157,6 +157,11 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("return-values", "PATCH"):                  (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("return-submit", "GET"): API_POST_ONLY,
     ("return-submit", "POST"):                   (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    ("return-approve", "GET"): API_POST_ONLY,
+    ("return-approve", "POST"):                  (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),  # a draft: 400
+    # Starting a return: a city's filer only (no city: 404); the empty body is refused (400).
+    ("return-list", "POST"):                     (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
+    ("return-list.format", "POST"):              (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
     ("city-list", "GET"): everyone(OK),
     ("city-list.format", "GET"): everyone(OK),
     ("city-detail", "GET"): everyone(OK),
@@ -176,6 +181,8 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("methodology-document", "GET"): everyone(OK),
     ("methodology-document.format", "GET"): everyone(OK),
     ("api-schema", "GET"): everyone(OK),
+    ("api-docs", "GET"): everyone(OK),  # Swagger UI and ReDoc: public, like the schema
+    ("api-redoc", "GET"): everyone(OK),
     # The admin site's own pages (staff columns: methodologist, secadmin, auditadmin, superuser).
     ("admin:index", "GET"): staff(OK, OK, OK, OK),
     ("admin:login", "GET"): everyone(OK),
