@@ -6,12 +6,13 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
 from ccfi_portal import api_docs, health, observability
+from indices.api import urls as indices_api
 from methodology.api import urls as methodology_api
 from reporting import views as reporting_views
 from reporting.api import urls as reporting_api
 
 api_router = DefaultRouter()
-for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes):
+for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes, *indices_api.routes):
     api_router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [

@@ -181,6 +181,13 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("methodology-document", "GET"): everyone(OK),
     ("methodology-document.format", "GET"): everyone(OK),
     ("api-schema", "GET"): everyone(OK),
+    # Published index runs with their scores: public; a provisional run is 404 for everyone (the run pages
+    # show those to the secretariat).
+    ("run-list", "GET"): everyone(OK),
+    ("run-list.format", "GET"): everyone(OK),
+    ("run-detail", "GET"): everyone(OK),
+    ("run-detail.format", "GET"): everyone(OK),
+    ("run-detail[provisional]", "GET"): everyone(HIDE),
     ("api-docs", "GET"): everyone(OK),  # Swagger UI and ReDoc: public, like the schema
     ("api-redoc", "GET"): everyone(OK),
     # The admin site's own pages (staff columns: methodologist, secadmin, auditadmin, superuser).
@@ -344,7 +351,7 @@ def test_every_registered_model_admin_is_in_the_table():
 def test_the_api_root_lists_every_resource(world, db, client):
     """One router for the whole API: /api/v1/ names the resources of every app."""
     client.force_login(get_user_model().objects.get(username="reviewer"))
-    assert set(client.get("/api/v1/").json()) == {"cities", "returns", "methodologies"}
+    assert set(client.get("/api/v1/").json()) == {"cities", "returns", "methodologies", "runs"}
 
 
 # The data: the demo, and what the URLs name.
@@ -523,6 +530,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "city-detail": {"code": ids["city"]},
         "api_token_revoke": {"pk": ids["api_token"]},
         "methodology-detail": {"pk": version_pk},
+        "run-detail": {"pk": ids["published_run"]},
         "methodology-document": {"pk": version_pk},
         "admin:auth_user_password_change": {"id": world.users["filer"]},
         "admin:otp_totp_totpdevice_config": {"pk": ids["device"]},
@@ -542,6 +550,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "indices:open_data_file[unknown]": {"year": ids["year"], "name": "settings.py"},
         "reports:download[city]": {"pk": ids["reports"]["city"]},
         "methodology-detail[draft]": {"pk": draft.pk},
+        "run-detail[provisional]": {"pk": ids["provisional_run"]},
         "admin:app_list[indices]": {"app_label": "indices"},
         "admin:app_list[accounts]": {"app_label": "accounts"},
         "admin:app_list[audit]": {"app_label": "audit"},

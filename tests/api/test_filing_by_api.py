@@ -78,3 +78,4 @@ def test_cities_file_complete_returns_through_the_api_with_tokens(client, django
     assert run.units == 2 and run.is_provisional  # noqa: PLR2004  (two of the demo's cities filed 2025)
     scores = dict(Score.objects.filter(run=run, level=0).values_list("city__code", "value"))
     assert scores.keys() == {"500000", "510100"} and None not in scores.values(), scores
+    assert reviewer.call("get", f"/api/v1/runs/{run.pk}/", expect=HTTPStatus.NOT_FOUND)  # provisional: not served
