@@ -8,11 +8,35 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 PROBLEM_TYPE = "urn:ccfi:problem:"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemErrorSerializer(serializers.Serializer):
+    indicator = serializers.CharField(allow_null=True, help_text="The indicator's code, or null.")
+    field = serializers.CharField(allow_null=True, help_text="The input field, e.g. values.M1.1.value, or null.")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """The shape of every error answer, for the schema (the handler below builds it)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable and machine-readable.")
+    errors = ProblemErrorSerializer(many=True, required=False)
+
+
+def problem_responses(*statuses: int) -> dict:
+    """extend_schema's ``responses`` entries of the given error statuses."""
+    return {(status, PROBLEM_MEDIA_TYPE): ProblemSerializer for status in statuses}
 
 
 def _titles() -> dict[int, str]:
@@ -30,7 +54,7 @@ def problem(*, status: int, code: str, detail: str, errors: list[dict] | None = 
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    return Response(body, status=status, content_type="application/problem+json")
+    return Response(body, status=status, content_type=PROBLEM_MEDIA_TYPE)
 
 
 def _flatten(detail, path: tuple[str, ...] = ()) -> list[dict]:

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import may_review
 from audit.services import client_ip
-from ccfi_portal.api_errors import problem
+from ccfi_portal.api_errors import problem, problem_responses
 from ccfi_portal.cache import PublishedReadViewSetMixin
 from reporting import selectors, services
 from reporting.api.serializers import (
@@ -51,7 +51,8 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
         indicator_return.review_values = selectors.review_values(indicator_return=indicator_return)
         return indicator_return
 
-    @extend_schema(request=ReturnStartInputSerializer, responses={201: IndicatorReturnSerializer})
+    @extend_schema(request=ReturnStartInputSerializer, responses={
+        201: IndicatorReturnSerializer, **problem_responses(400, 403, 404)})
     def create(self, request, *args, **kwargs):
         if not request.user.city_id:
             raise Http404  # only a city's filer starts a return, as on the pages
@@ -70,7 +71,8 @@ def _visible(request, pk):
 class ReturnValuesSaveApi(APIView):
     """Save values of a draft (channel "api"): the same validation and change records as the form."""
 
-    @extend_schema(request=ValuesSaveInputSerializer, responses={200: dict, 400: dict, 409: dict})
+    @extend_schema(request=ValuesSaveInputSerializer, responses={
+        200: dict, **problem_responses(400, 403, 404, 409)})
     def patch(self, request, pk: int):
         indicator_return = _visible(request, pk)
         data = ValuesSaveInputSerializer(data=request.data)
@@ -103,7 +105,7 @@ class ReturnValuesSaveApi(APIView):
 class ReturnSubmitApi(APIView):
     """Submit (or resubmit) a return: complete, no errors, every warning explained."""
 
-    @extend_schema(request=None, responses={200: IndicatorReturnSerializer, 400: dict})
+    @extend_schema(request=None, responses={200: IndicatorReturnSerializer, **problem_responses(400, 403, 404)})
     def post(self, request, pk: int):
         indicator_return = _visible(request, pk)
         indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
@@ -114,7 +116,7 @@ class ReturnSubmitApi(APIView):
 class ReturnApproveApi(APIView):
     """Approve a submitted return (reviewers): the same rules as the review page; the index is recomputed."""
 
-    @extend_schema(request=None, responses={200: IndicatorReturnSerializer})
+    @extend_schema(request=None, responses={200: IndicatorReturnSerializer, **problem_responses(400, 403, 404)})
     def post(self, request, pk: int):
         if not may_review(request.user):
             raise PermissionDenied
