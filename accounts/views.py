@@ -1,17 +1,20 @@
-"""The account pages: the password change, the second factor, and the locked-out page."""
+"""The account pages: the password change, the second factor, personal API tokens and the locked-out page."""
 from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts.forms import SecondFactorForm
+from accounts.forms import ApiTokenForm, SecondFactorForm
+from accounts.models import ApiToken
 from accounts.second_factor import (
     enrolment_qr_svg,
     enrolment_secret,
@@ -20,6 +23,7 @@ from accounts.second_factor import (
     second_factor_submit,
 )
 from accounts.selectors import user_needs_second_factor
+from accounts.tokens import api_token_create, api_token_revoke, api_tokens_of
 from audit.services import audit_record, client_ip
 
 
@@ -71,6 +75,34 @@ def second_factor(request):
         context.update(qr_svg=mark_safe(enrolment_qr_svg(device)),  # segno's markup, no user text  # nosec B308 B703
                        secret=enrolment_secret(device))
     return render(request, "registration/second_factor.html", context)
+
+
+@login_required
+def api_tokens(request):
+    """The user's own API tokens: make one (its secret shown on this answer only) or revoke one."""
+    verified = request.user.is_verified() if hasattr(request.user, "is_verified") else False
+    may_create = verified or not user_needs_second_factor(request.user)
+    form = ApiTokenForm(request.POST or None)
+    made = None
+    if request.method == "POST" and may_create and form.is_valid():
+        try:
+            made = api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                    days=form.cleaned_data["days"], verified=verified,
+                                    ip_address=client_ip(request))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            form = ApiTokenForm()
+    return render(request, "registration/api_tokens.html", {
+        "form": form, "made": made, "may_create": may_create, "tokens": api_tokens_of(request.user)})
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, pk: int):
+    get_object_or_404(ApiToken, user=request.user, pk=pk)
+    api_token_revoke(user=request.user, token_id=pk, ip_address=client_ip(request))
+    return redirect("api_tokens")
 
 
 def login_locked_out(request, original_response=None, credentials=None):

@@ -11,6 +11,8 @@ EVENT_TYPES = {
     "admin.change": _("Changed in the admin"),
     "admin.delete": _("Deleted in the admin"),
     "admin.refused": _("Change refused in the admin"),
+    "api_token.create": _("API token created"),
+    "api_token.revoke": _("API token revoked"),
     "audit.export": _("Audit trail exported"),
     "auth.locked_out": _("User name locked out"),
     "auth.login": _("Login"),

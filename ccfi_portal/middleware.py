@@ -46,11 +46,14 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Chinese unless the user picked another language with the switch.
 
     Django's own middleware follows the browser's Accept-Language; a Chinese government
-    portal shows Chinese first whatever the browser says, and English on request.
+    portal shows Chinese first whatever the browser says, and English on request. The API (``/api/``)
+    answers a client's systems, which ask with Accept-Language: there it counts (then the default).
     """
 
     def process_request(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        if request.path.startswith("/api/"):
+            language = translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()

@@ -17,3 +17,5 @@ REPORTS_BUILD_ON_PUBLISH = False
 OTP_REQUIRED = False
 # The test client and the live server speak plain HTTP, whatever DEBUG the environment sets (production redirects).
 SECURE_SSL_REDIRECT = False
+# The suite makes many API requests from one address within a minute; tests/api/test_tokens.py checks the limits.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/min", "user": "100000/min"}  # noqa: F405

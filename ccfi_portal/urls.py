@@ -1,17 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
-from ccfi_portal import health, observability
+from ccfi_portal import api_docs, health, observability
+from indices.api import urls as indices_api
 from methodology.api import urls as methodology_api
 from reporting import views as reporting_views
 from reporting.api import urls as reporting_api
 
 api_router = DefaultRouter()
-for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes):
+for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes, *indices_api.routes):
     api_router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/second-factor/", account_views.second_factor, name="second_factor"),
+    path("accounts/tokens/", account_views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", account_views.api_token_revoke_view, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("reporting.urls")),
     path("", include("indices.urls")),
@@ -32,6 +35,9 @@ urlpatterns = [
     path("api/v1/", include(reporting_api.urlpatterns)),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The documentation pages, their assets served by the portal (drf-spectacular-sidecar): docs/api.md.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", api_docs.redoc, name="api-redoc"),
 ]
 
 admin.site.site_header = "CCFI 中国消费金融指数 · 管理"

@@ -75,6 +75,10 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("password_change", "POST"): signed_in(OK),  # empty: the form's errors
     ("password_change_done", "GET"): signed_in(OK),
     ("second_factor", "GET"): signed_in(OK),  # OTP_REQUIRED is off: straight on
+    ("api_tokens", "GET"): signed_in(OK),  # each user's own tokens
+    ("api_tokens", "POST"): signed_in(OK),  # empty: the form's errors
+    ("api_token_revoke", "GET"): POST_ONLY,
+    ("api_token_revoke", "POST"): (LOGIN, OK, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE),  # the filer's token: theirs only
     ("set_language", "POST"): everyone(OK),
     ("healthz", "GET"): everyone(OK),  # probes: public, past every login gate
     ("readyz", "GET"): everyone(OK),  # 200: the tests run tasks in-process (broker and workers "eager")
@@ -153,6 +157,11 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("return-values", "PATCH"):                  (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("return-submit", "GET"): API_POST_ONLY,
     ("return-submit", "POST"):                   (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    ("return-approve", "GET"): API_POST_ONLY,
+    ("return-approve", "POST"):                  (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),  # a draft: 400
+    # Starting a return: a city's filer only (no city: 404); the empty body is refused (400).
+    ("return-list", "POST"):                     (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
+    ("return-list.format", "POST"):              (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
     ("city-list", "GET"): everyone(OK),
     ("city-list.format", "GET"): everyone(OK),
     ("city-detail", "GET"): everyone(OK),
@@ -172,6 +181,15 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("methodology-document", "GET"): everyone(OK),
     ("methodology-document.format", "GET"): everyone(OK),
     ("api-schema", "GET"): everyone(OK),
+    # Published index runs with their scores: public; a provisional run is 404 for everyone (the run pages
+    # show those to the secretariat).
+    ("run-list", "GET"): everyone(OK),
+    ("run-list.format", "GET"): everyone(OK),
+    ("run-detail", "GET"): everyone(OK),
+    ("run-detail.format", "GET"): everyone(OK),
+    ("run-detail[provisional]", "GET"): everyone(HIDE),
+    ("api-docs", "GET"): everyone(OK),  # Swagger UI and ReDoc: public, like the schema
+    ("api-redoc", "GET"): everyone(OK),
     # The admin site's own pages (staff columns: methodologist, secadmin, auditadmin, superuser).
     ("admin:index", "GET"): staff(OK, OK, OK, OK),
     ("admin:login", "GET"): everyone(OK),
@@ -333,7 +351,7 @@ def test_every_registered_model_admin_is_in_the_table():
 def test_the_api_root_lists_every_resource(world, db, client):
     """One router for the whole API: /api/v1/ names the resources of every app."""
     client.force_login(get_user_model().objects.get(username="reviewer"))
-    assert set(client.get("/api/v1/").json()) == {"cities", "returns", "methodologies"}
+    assert set(client.get("/api/v1/").json()) == {"cities", "returns", "methodologies", "runs"}
 
 
 # The data: the demo, and what the URLs name.
@@ -441,13 +459,17 @@ def _build() -> World:
     _model("reporting.ReviewComment").objects.create(indicator_return_id=draft_b, reason_code="other",
                                                      text="matrix", author=reviewer, submission_round=1)
     _model("reporting.ReturnSnapshot").objects.create(indicator_return_id=draft_b, number=1, taken_by=reviewer)
+    api_token = _model("accounts.ApiToken").objects.create(
+        user_id=world.users["filer"], name="matrix", key_hash=hashlib.sha256(b"matrix").hexdigest(),
+        prefix="ccfi_matrix",
+        expires_at=timezone.now() + datetime.timedelta(days=90))
     world.ids = {
         "period": period.pk, "draft_a": draft_a, "approved_a": approved.pk, "code": code,
         "evidence": evidence.pk, "import_report": import_report, "published_run": published.pk,
         "provisional_run": provisional.pk, "year": period_2024.data_year, "city": CITY_A,
         "methodology": (version.code, version.version, version.pk), "draft_methodology": draft_version,
         "reports": reports, "device": device.pk, "city_a": city_a.pk,
-        "open_year": period.data_year,
+        "open_year": period.data_year, "api_token": api_token.pk,
     }
     # One real object per ModelAdmin: the filer's account, a role, city A's draft, the draft methodology's parts.
     parts = {"methodology.methodologyversion": draft_version.pk}
@@ -506,7 +528,9 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "reports:download": {"pk": ids["reports"]["white_paper"]},
         "reports:city": {"year": ids["year"], "code": ids["city"], "language": "zh-hans"},
         "city-detail": {"code": ids["city"]},
+        "api_token_revoke": {"pk": ids["api_token"]},
         "methodology-detail": {"pk": version_pk},
+        "run-detail": {"pk": ids["published_run"]},
         "methodology-document": {"pk": version_pk},
         "admin:auth_user_password_change": {"id": world.users["filer"]},
         "admin:otp_totp_totpdevice_config": {"pk": ids["device"]},
@@ -526,6 +550,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "indices:open_data_file[unknown]": {"year": ids["year"], "name": "settings.py"},
         "reports:download[city]": {"pk": ids["reports"]["city"]},
         "methodology-detail[draft]": {"pk": draft.pk},
+        "run-detail[provisional]": {"pk": ids["provisional_run"]},
         "admin:app_list[indices]": {"app_label": "indices"},
         "admin:app_list[accounts]": {"app_label": "accounts"},
         "admin:app_list[audit]": {"app_label": "audit"},

@@ -61,3 +61,7 @@ class ValueInputSerializer(serializers.Serializer):
 class ValuesSaveInputSerializer(serializers.Serializer):
     edit_version = serializers.IntegerField(help_text="The edit version the client last read; a stale one is refused.")
     values = serializers.DictField(child=ValueInputSerializer())
+
+
+class ReturnStartInputSerializer(serializers.Serializer):
+    data_year = serializers.IntegerField(help_text="The reporting period's data year, e.g. 2025.")

@@ -1,20 +1,25 @@
-from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import may_review
 from audit.services import client_ip
+from ccfi_portal.api_errors import problem, problem_responses
 from ccfi_portal.cache import PublishedReadViewSetMixin
 from reporting import selectors, services
 from reporting.api.serializers import (
     CitySerializer,
     IndicatorReturnDetailSerializer,
     IndicatorReturnSerializer,
+    ReturnStartInputSerializer,
     ValuesSaveInputSerializer,
 )
-from reporting.models import Channel
+from reporting.models import Channel, ReportingPeriod
 from reporting.selectors import city_list, returns_visible_to
 
 
@@ -30,7 +35,8 @@ class CityViewSet(PublishedReadViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
-    """Returns the user may see: a filer its city's, reviewers all; another city's answers 404."""
+    """Returns the user may see: a filer its city's, reviewers all; another city's answers 404. POST starts
+    the filer's city's return for a period (or answers the open one), as the dashboard's button does."""
 
     filterset_fields = ["state", "period__data_year"]
 
@@ -45,19 +51,28 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
         indicator_return.review_values = selectors.review_values(indicator_return=indicator_return)
         return indicator_return
 
+    @extend_schema(request=ReturnStartInputSerializer, responses={
+        201: IndicatorReturnSerializer, **problem_responses(400, 403, 404)})
+    def create(self, request, *args, **kwargs):
+        if not request.user.city_id:
+            raise Http404  # only a city's filer starts a return, as on the pages
+        data = ReturnStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = get_object_or_404(ReportingPeriod, data_year=data.validated_data["data_year"])
+        indicator_return = services.return_start(period=period, city=request.user.city, actor=request.user,
+                                                 ip_address=client_ip(request))
+        return Response(IndicatorReturnSerializer(indicator_return).data, status=status.HTTP_201_CREATED)
+
 
 def _visible(request, pk):
     return get_object_or_404(returns_visible_to(user=request.user), pk=pk)
 
 
-def _error(error: ValidationError) -> Response:
-    return Response({"detail": error.messages}, status=status.HTTP_400_BAD_REQUEST)
-
-
 class ReturnValuesSaveApi(APIView):
     """Save values of a draft (channel "api"): the same validation and change records as the form."""
 
-    @extend_schema(request=ValuesSaveInputSerializer, responses={200: dict, 400: dict, 409: dict})
+    @extend_schema(request=ValuesSaveInputSerializer, responses={
+        200: dict, **problem_responses(400, 403, 404, 409)})
     def patch(self, request, pk: int):
         indicator_return = _visible(request, pk)
         data = ValuesSaveInputSerializer(data=request.data)
@@ -71,12 +86,14 @@ class ReturnValuesSaveApi(APIView):
                 indicator_return=indicator_return, actor=request.user, entries=entries, channel=Channel.API,
                 expected_version=data.validated_data["edit_version"], ip_address=client_ip(request))
         except services.EditConflict as conflict:
-            return Response({"detail": "conflict", "edit_version": conflict.current_version, "changes": [
-                {"code": change.indicator.code, "field": change.field, "old": change.old, "new": change.new,
-                 "by": change.actor.username if change.actor else None, "at": change.changed_at}
-                for change in conflict.changes]}, status=status.HTTP_409_CONFLICT)
-        except ValidationError as error:
-            return _error(error)
+            return problem(
+                status=status.HTTP_409_CONFLICT, code="edit_conflict",
+                detail=_("The values were changed since you read them: see the changes, then send yours again "
+                         "with the current edit version."),
+                edit_version=conflict.current_version, changes=[
+                    {"code": change.indicator.code, "field": change.field, "old": change.old, "new": change.new,
+                     "by": change.actor.username if change.actor else None, "at": change.changed_at}
+                    for change in conflict.changes])
         return Response({
             "edit_version": outcome.edit_version, "changed": outcome.changed,
             "rejected": sorted(outcome.result.rejected),
@@ -88,12 +105,21 @@ class ReturnValuesSaveApi(APIView):
 class ReturnSubmitApi(APIView):
     """Submit (or resubmit) a return: complete, no errors, every warning explained."""
 
-    @extend_schema(request=None, responses={200: IndicatorReturnSerializer, 400: dict})
+    @extend_schema(request=None, responses={200: IndicatorReturnSerializer, **problem_responses(400, 403, 404)})
     def post(self, request, pk: int):
         indicator_return = _visible(request, pk)
-        try:
-            indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
-                                                      ip_address=client_ip(request))
-        except ValidationError as error:
-            return _error(error)
+        indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
+                                                  ip_address=client_ip(request))
+        return Response(IndicatorReturnSerializer(indicator_return).data)
+
+
+class ReturnApproveApi(APIView):
+    """Approve a submitted return (reviewers): the same rules as the review page; the index is recomputed."""
+
+    @extend_schema(request=None, responses={200: IndicatorReturnSerializer, **problem_responses(400, 403, 404)})
+    def post(self, request, pk: int):
+        if not may_review(request.user):
+            raise PermissionDenied
+        indicator_return = services.return_approve(indicator_return=_visible(request, pk), actor=request.user,
+                                                   ip_address=client_ip(request))
         return Response(IndicatorReturnSerializer(indicator_return).data)

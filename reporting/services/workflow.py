@@ -95,6 +95,16 @@ def return_start(*, period: ReportingPeriod, city: City, actor, ip_address: str 
 
 # Submission.
 
+class SubmissionProblem(str):
+    """One reason a return cannot be submitted: the text people read, with the indicator and a machine code
+    the API reports beside it (ccfi_portal.api_errors)."""
+
+    def __new__(cls, text, *, indicator: str | None, code: str):
+        problem = super().__new__(cls, text)
+        problem.indicator, problem.code = indicator, code
+        return problem
+
+
 def submission_problems(*, indicator_return: IndicatorReturn, context: ValueContext | None = None,
                         rows: dict[str, ReturnValue] | None = None) -> list[str]:
     """Why the return cannot be submitted yet: errors, missing values, unexplained warnings. ``rows``
@@ -104,16 +114,19 @@ def submission_problems(*, indicator_return: IndicatorReturn, context: ValueCont
         rows = return_values(indicator_return=indicator_return)
     result = validate(context.spec, raw={}, stored={code: row.value for code, row in rows.items()},
                                  previous=context.previous, peers=context.peers, for_submission=True)
-    problems = [finding.render() for finding in result.errors]
+    problems = [SubmissionProblem(finding.render(), indicator=finding.code or None, code=finding.check)
+                for finding in result.errors]
     rejected = set(ValueFlag.objects.filter(value__indicator_return=indicator_return,
                                             decision=ExplanationDecision.REJECTED)
                    .values_list("value__indicator__code", flat=True))
     for code in variables(context.spec):
         row = rows.get(code)
         if code in result.codes_needing_explanation() and row is not None and not row.explanation.strip():
-            problems.append(str(EXPLAIN_FLAGGED) % {"code": code})
+            problems.append(SubmissionProblem(str(EXPLAIN_FLAGGED) % {"code": code}, indicator=code,
+                                              code="explanation_missing"))
         elif code in rejected:
-            problems.append(str(REVISE_REJECTED) % {"code": code})
+            problems.append(SubmissionProblem(str(REVISE_REJECTED) % {"code": code}, indicator=code,
+                                              code="explanation_rejected"))
     return problems
 
 
@@ -125,7 +138,8 @@ def return_submit(*, indicator_return: IndicatorReturn, actor, ip_address: str |
     require_state(indicator_return, EDITABLE_STATES, NOT_SUBMITTABLE, "not_submittable")
     problems = submission_problems(indicator_return=indicator_return)
     if problems:
-        raise WorkflowError([SUBMIT_HAS_PROBLEMS, *problems], code="incomplete")
+        raise WorkflowError([WorkflowError(SUBMIT_HAS_PROBLEMS, code="incomplete"),
+                             *(WorkflowError(problem, code=problem.code) for problem in problems)])
     resubmission = indicator_return.state == ReturnState.RETURNED
     now = timezone.now()
     indicator_return.state = ReturnState.SUBMITTED

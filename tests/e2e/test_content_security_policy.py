@@ -143,3 +143,27 @@ def test_the_return_form_with_htmx_the_board_and_the_admin_raise_no_violation(li
         expect(admin.page.locator("#content")).to_be_visible()
         admin.assert_clean(path)
     admin.context.close()
+
+
+def test_the_api_documentation_pages_raise_no_violation(live_server, browser):
+    """Swagger UI (its init script loaded from a URL) and ReDoc render the schema under the portal's policy;
+    ReDoc's page allows the inline styles it writes, never an inline script. The one refusal wanted: the
+    "powered by" logo ReDoc's bundle fetches from its CDN (no request leaves the portal; ReDoc then drops it)."""
+    reader_city("500000")
+    watcher = Watcher(browser)
+    page = watcher.page
+    watcher.visit(f"{live_server.url}/api/docs/")
+    expect(page.locator(".swagger-ui .information-container .title")).to_contain_text("CCFI Portal API")
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/returns/").first).to_be_visible()
+    expect(page.locator(".btn.authorize")).to_be_visible()  # the bearer token can be entered
+    watcher.assert_clean("Swagger UI")
+
+    response = page.goto(f"{live_server.url}/api/redoc/")
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self';" in policy + ";" and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    expect(page.locator("h1", has_text="CCFI Portal API")).to_be_visible()
+    expect(page.get_by_text("bearerAuth").first).to_be_attached()
+    violations = set(page.evaluate("window.__cspViolations"))
+    assert violations <= {"img-src https://cdn.redoc.ly/redoc/logo-mini.svg on #document at :0"}, violations
+    refused = [text for text in watcher.console if "Content Security Policy" in text or "Refused" in text]
+    assert all("cdn.redoc.ly/redoc/logo-mini.svg" in text for text in refused), refused

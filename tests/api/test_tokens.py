@@ -1,0 +1,111 @@
+"""Personal API tokens: made and revoked on the account page, only their hash stored, accepted by the API
+while unexpired and unrevoked, never a way around the second factor; the API's request limits."""
+import datetime
+import hashlib
+import re
+from http import HTTPStatus
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import ApiToken
+from accounts.tokens import api_token_create
+from audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def make_token(client, name="城市系统", days=90) -> str:
+    response = client.post(reverse("api_tokens"), {"name": name, "days": days})
+    assert response.status_code == HTTPStatus.OK
+    return re.search(r'data-testid="token-secret">([^<]+)<', response.content.decode()).group(1)
+
+
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def test_a_filer_makes_a_token_shown_once_and_the_api_accepts_it(client, filer_chongqing, city_chengdu):
+    client.force_login(filer_chongqing)
+    page = client.get(reverse("api_tokens")).content.decode()
+    assert "API 令牌" in page or "API令牌" in page  # Chinese first
+    secret = make_token(client)
+    token = ApiToken.objects.get(user=filer_chongqing)
+    assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest() and secret not in str(token.__dict__)
+    assert (token.expires_at - token.created_at).days == 90 and token.last_used_at is None
+    assert secret not in client.get(reverse("api_tokens")).content.decode()  # shown once
+    event = AuditEvent.objects.get(event_type="api_token.create")
+    assert event.actor == filer_chongqing and secret not in str(event.details)
+
+    client.logout()
+    response = client.get("/api/v1/returns/", **bearer(secret))
+    assert response.status_code == HTTPStatus.OK and response.json()["results"] == []
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_revoked_expired_and_unknown_tokens_are_refused(client, filer_chongqing):
+    client.force_login(filer_chongqing)
+    revoked, expired = make_token(client, "a"), make_token(client, "b")
+    ApiToken.objects.filter(name="b").update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    token = ApiToken.objects.get(name="a")
+    assert client.post(reverse("api_token_revoke", args=[token.pk])).status_code == HTTPStatus.FOUND
+    assert AuditEvent.objects.filter(event_type="api_token.revoke", object_id=str(token.pk)).exists()
+    client.logout()
+    for secret in (revoked, expired, "ccfi_not-a-token", revoked[:-1]):
+        response = client.get("/api/v1/returns/", **bearer(secret))
+        assert response.status_code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN), secret
+    assert client.get("/api/v1/returns/", HTTP_AUTHORIZATION="Bearer").status_code == HTTPStatus.FORBIDDEN
+
+
+def test_a_user_revokes_only_their_own_tokens(client, filer_chongqing, filer_chengdu):
+    client.force_login(filer_chongqing)
+    make_token(client)
+    token = ApiToken.objects.get()
+    client.force_login(filer_chengdu)
+    assert client.post(reverse("api_token_revoke", args=[token.pk])).status_code == HTTPStatus.NOT_FOUND
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_a_token_lasts_at_most_a_year(client, filer_chongqing):
+    client.force_login(filer_chongqing)
+    response = client.post(reverse("api_tokens"), {"name": "x", "days": 3650})
+    assert response.status_code == HTTPStatus.OK and not ApiToken.objects.exists()
+
+
+def test_the_second_factor_comes_before_a_token_of_a_privileged_role(client, settings, reviewer):
+    settings.OTP_REQUIRED = True
+    with pytest.raises(PermissionDenied):
+        api_token_create(user=reviewer, name="x", verified=False)
+    client.force_login(reviewer)
+    assert client.get(reverse("api_tokens"))["Location"].startswith(reverse("second_factor"))  # the login gate
+    device = TOTPDevice.objects.create(user=reviewer, name="app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    secret = make_token(client)
+    assert ApiToken.objects.get().second_factor
+    client.logout()
+    assert client.get("/api/v1/returns/", **bearer(secret)).status_code == HTTPStatus.OK
+
+
+def test_a_token_made_before_the_role_needed_the_second_factor_stops_working(client, settings, reviewer):
+    made = api_token_create(user=reviewer, name="x", verified=False)  # OTP_REQUIRED off, as in the demo
+    assert client.get("/api/v1/returns/", **bearer(made.secret)).status_code == HTTPStatus.OK
+    settings.OTP_REQUIRED = True
+    assert client.get("/api/v1/returns/", **bearer(made.secret)).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_the_api_limits_requests(client, filer_chongqing, city_chongqing, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "5/min"})
+    statuses = [client.get("/api/v1/cities/").status_code for _ in range(4)]
+    assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
+    secret = api_token_create(user=filer_chongqing, name="x", verified=False).secret
+    statuses = [client.get("/api/v1/returns/", **bearer(secret)).status_code for _ in range(6)]
+    assert statuses == [HTTPStatus.OK] * 5 + [HTTPStatus.TOO_MANY_REQUESTS]
