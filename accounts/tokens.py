@@ -14,7 +14,7 @@ from accounts.models import ApiToken
 from accounts.selectors import user_needs_second_factor
 from audit.services import audit_record
 
-TOKEN_PREFIX = "ccfi_"
+TOKEN_PREFIX = "ccfi_"  # the visible start of every token, not a secret  # nosec B105
 DEFAULT_DAYS = 90
 MAX_DAYS = 366  # a year, a leap year's included
 LAST_USED_STEP = datetime.timedelta(minutes=1)  # the last-used time is written at most once a minute
