@@ -29,7 +29,8 @@ def import_template(request, pk: int):
         response = HttpResponse(dataset_as_csv(dataset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     else:
-        response = HttpResponse(dataset_as_xlsx(dataset, title=str(indicator_return.period.data_year)),
+        response = HttpResponse(dataset_as_xlsx(dataset, title=str(indicator_return.period.data_year),
+                                                language=get_language() or "zh-hans"),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response

@@ -1,0 +1,82 @@
+"""The filing and review journey (issue 13): one word for a status, evidence, confirmations, withdrawing a
+draft amendment and the labels people read instead of raw codes."""
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+
+from reporting.models import ReturnValue
+from reporting.resources import dataset_as_xlsx, template_dataset
+from reporting.services import values_import_apply, values_import_preview
+from reporting.validation import admit_status, observation_status_code
+
+pytestmark = pytest.mark.django_db
+
+HEADERS = ["城市代码 city_code", "指标代码 indicator_code", "本年数值 value", "观测状态 observation_status"]
+
+
+def xlsx(rows) -> SimpleUploadedFile:
+    book = openpyxl.Workbook()
+    book.active.append(HEADERS)
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return SimpleUploadedFile("return.xlsx", out.getvalue())
+
+
+# 1. One word for a status.
+
+@pytest.mark.parametrize(("raw", "code"), [
+    ("final", "final"), (" Final ", "final"), ("终值", "final"), ("正式", "final"),
+    ("初步值", "provisional"), ("PROVISIONAL", "provisional"), ("初步", "provisional"),
+    ("估计值", "estimated"), ("Estimated", "estimated"), (" 估计 ", "estimated"),
+])
+def test_a_status_is_read_from_its_code_or_either_languages_label(raw, code):
+    assert observation_status_code(raw) == code
+    assert admit_status("M1.1", raw) == (code, [])
+
+
+def test_a_word_that_is_no_status_is_refused():
+    assert observation_status_code("maybe") is None
+    status, findings = admit_status("M1.1", "maybe")
+    assert status is None and findings[0].check == "status"
+
+
+def test_the_forms_own_label_typed_into_the_template_is_imported(draft, filer_chongqing):
+    upload = xlsx([["500000", "M1.1", 83, "初步值"], ["500000", "M1.2", None, "Estimated"]])
+    report = values_import_preview(period=draft.period, actor=filer_chongqing, city=draft.city, upload=upload)
+    assert report.summary["error"] == 0, report.rows
+    values_import_apply(report=report, actor=filer_chongqing)
+    stored = dict(ReturnValue.objects.filter(indicator_return=draft).values_list("indicator__code",
+                                                                                 "observation_status"))
+    assert stored["M1.1"] == "provisional" and stored["M1.2"] == "estimated"
+
+
+def test_the_xlsx_template_has_a_status_list_frozen_header_ranges_and_instructions(draft):
+    dataset = template_dataset(returns=[draft], language="zh-hans")
+    book = openpyxl.load_workbook(io.BytesIO(dataset_as_xlsx(dataset, title="2024", language="zh-hans")))
+    sheet = book.worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    status_column = headers.index("观测状态 observation_status") + 1
+    assert headers[4:7] == ["单位 unit", "允许范围 allowed_range", "预期范围 expected_range"]
+    assert sheet.freeze_panes == "A2"
+    (validation,) = sheet.data_validations.dataValidation
+    assert validation.type == "list" and validation.formula1 == '"终值,初步值,估计值"'
+    letter = openpyxl.utils.get_column_letter(status_column)
+    assert str(validation.sqref) == f"{letter}2:{letter}{sheet.max_row}"
+    assert sheet.cell(row=2, column=status_column).value == "终值"
+    assert sheet.column_dimensions["D"].width > 20  # the indicator names are long
+    assert book.sheetnames == ["2024", "填写说明"]
+    text = "\n".join(row[0].value for row in book.worksheets[1].iter_rows())
+    assert "终值 / 初步值 / 估计值" in text and "正式" not in text
+
+
+def test_the_english_template_uses_the_english_labels(draft):
+    with translation.override("en"):
+        dataset = template_dataset(returns=[draft], language="en")
+        book = openpyxl.load_workbook(io.BytesIO(dataset_as_xlsx(dataset, language="en")))
+    assert book.worksheets[0].data_validations.dataValidation[0].formula1 == '"Final,Provisional,Estimated"'
+    assert book.sheetnames[1] == "Instructions"
