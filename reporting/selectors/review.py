@@ -137,6 +137,11 @@ def return_evidence_by_code(*, indicator_return: IndicatorReturn) -> dict[str, l
     return evidence
 
 
+def return_evidence_list(*, indicator_return: IndicatorReturn) -> list[EvidenceFile]:
+    """Every evidence file of the return, of the whole return or of one value, in upload order."""
+    return list(indicator_return.evidence.select_related("indicator").order_by("uploaded_at", "id"))
+
+
 def review_values(*, indicator_return: IndicatorReturn) -> QuerySet[ReturnValue]:
     return ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator").prefetch_related(
         Prefetch("flags", queryset=ValueFlag.objects.select_related("decided_by")))

@@ -187,6 +187,7 @@ def return_detail(request, pk: int):
         "may_amend": selectors.return_amend_refusal(request.user, indicator_return, window=window) is None,
         "is_reviewer": user_is_reviewer(request.user),
         "evidence_max": limit("REPORTING_EVIDENCE_MAX_BYTES"),
+        "all_evidence": selectors.return_evidence_list(indicator_return=indicator_return),
     }, status=409 if conflict else 200)
 
 

@@ -1,15 +1,20 @@
 """The filing and review journey (issue 13): one word for a status, evidence, confirmations, withdrawing a
 draft amendment and the labels people read instead of raw codes."""
 import io
+import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 
-from reporting.models import ReturnValue
+from reporting.models import EvidenceFile, ReturnValue
 from reporting.resources import dataset_as_xlsx, template_dataset
-from reporting.services import values_import_apply, values_import_preview
+from reporting.services import evidence_upload, values_import_apply, values_import_preview
 from reporting.validation import admit_status, observation_status_code
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +85,61 @@ def test_the_english_template_uses_the_english_labels(draft):
         book = openpyxl.load_workbook(io.BytesIO(dataset_as_xlsx(dataset, language="en")))
     assert book.worksheets[0].data_validations.dataValidation[0].formula1 == '"Final,Provisional,Estimated"'
     assert book.sheetnames[1] == "Instructions"
+
+
+# 2. Evidence.
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_file_attached_to_one_value_is_listed_under_evidence_with_its_description(client, draft, filer_chongqing):
+    client.force_login(filer_chongqing)
+    response = client.post(reverse("reporting:evidence_upload", args=[draft.pk]), {
+        "file": SimpleUploadedFile("年鉴表3.pdf", PDF), "indicator": "M2.1", "description": "统计年鉴 表 3-1 扫描件"},
+        follow=True)
+    assert EvidenceFile.objects.get().indicator.code == "M2.1"
+    page = response.content.decode()
+    section = page[page.index('id="evidence"'):]
+    assert "年鉴表3.pdf" in section and "统计年鉴 表 3-1 扫描件" in section and "M2.1" in section
+    assert "尚未上传" not in section
+    assert "📎" not in page and 'aria-label="附件"' in page
+
+
+def test_the_reviewer_sees_every_file_with_its_description(client, submitted, filer_chongqing, reviewer):
+    EvidenceFile.objects.create(indicator_return=submitted, indicator=submitted.period.methodology.indicators.get(
+        code="M1.1"), file=SimpleUploadedFile("x.pdf", PDF), original_name="scan.pdf", content_type="application/pdf",
+        size=len(PDF), sha256="0" * 64, description="扫描件说明", uploaded_by=filer_chongqing)
+    client.force_login(reviewer)
+    page = client.get(reverse("reporting:review_detail", args=[submitted.pk])).content.decode()
+    section = page[page.index('id="evidence"'):]
+    assert "scan.pdf" in section and "扫描件说明" in section and "📎" not in page
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"<html><body>x</body></html>", "网页（HTML）"), (b"just some notes\n", "纯文本"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 32, "旧版 Office 文档"),
+])
+def test_a_file_named_pdf_that_is_not_one_is_named_for_what_it_is(draft, filer_chongqing, content, words):
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        evidence_upload(indicator_return=draft, actor=filer_chongqing, upload=SimpleUploadedFile("报表.pdf", content))
+    with translation.override("zh-hans"):
+        message = error.value.messages[0]
+    assert error.value.code == "type"
+    assert words in message and "报表.pdf" in message and "PDF, XLSX, PNG, JPEG" in message
+
+
+def test_a_docx_named_pdf_says_word_document(draft, filer_chongqing):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        evidence_upload(indicator_return=draft, actor=filer_chongqing,
+                        upload=SimpleUploadedFile("report.pdf", out.getvalue()))
+    with translation.override("en"):
+        assert "a Word document (DOCX)" in error.value.messages[0]
+
+
+def test_no_template_uses_the_paperclip_emoji():
+    templates = Path(settings.BASE_DIR) / "templates"
+    assert not [path for path in templates.rglob("*.html") if "📎" in path.read_text(encoding="utf-8")]
