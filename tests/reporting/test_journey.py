@@ -1,6 +1,8 @@
 """The filing and review journey (issue 13): one word for a status, evidence, confirmations, withdrawing a
 draft amendment and the labels people read instead of raw codes."""
+import html
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -143,3 +145,31 @@ def test_a_docx_named_pdf_says_word_document(draft, filer_chongqing):
 def test_no_template_uses_the_paperclip_emoji():
     templates = Path(settings.BASE_DIR) / "templates"
     assert not [path for path in templates.rglob("*.html") if "📎" in path.read_text(encoding="utf-8")]
+
+
+# 3. Confirmations (the browser side: tests/e2e/test_confirmations.py).
+
+def confirm_of(page: str, test_id: str) -> str:
+    tag = re.search(rf'<button[^>]*data-testid="{test_id}"[^>]*>', page).group(0)
+    return html.unescape(re.search(r'data-confirm="([^"]*)"', tag).group(1))
+
+
+def test_submit_send_back_and_approve_ask_first_in_the_readers_language(client, draft, filer_chongqing, reviewer):
+    client.force_login(filer_chongqing)
+    page = client.get(reverse("reporting:return_detail", args=[draft.pk])).content.decode()
+    assert confirm_of(page, "submit") == "确定将本报表报送指数秘书处吗？报送后除非被退回，将无法再修改。"
+    from reporting.services import return_submit
+
+    return_submit(indicator_return=draft, actor=filer_chongqing)
+    client.force_login(reviewer)
+    page = client.get(reverse("reporting:review_detail", args=[draft.pk])).content.decode()
+    assert confirm_of(page, "send-back") == "确定将本报表连同审核意见退回该城市吗？"
+    assert confirm_of(page, "approve") == "确定审核通过本报表吗？其数值将用于指数计算。"
+
+
+def test_publishing_asks_first():
+    source = (Path(settings.BASE_DIR) / "templates/indices/run_list.html").read_text(encoding="utf-8")
+    message = "Publish this run? The results become public and the white papers are built."
+    assert f"data-confirm=\"{{% translate '{message}' %}}\"" in source
+    with translation.override("zh-hans"):
+        assert translation.gettext(message) == "确定发布本次计算结果吗？结果将公开，并生成白皮书。"
