@@ -21,6 +21,7 @@ from reporting.selectors.access import (
     return_amend_refusal,
     return_edit_refusal,
     return_filing_refusal,
+    return_withdraw_refusal,
     returns_visible_to,
     user_may_edit_values,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "previous_approved_values",
     "previous_approved_values_for",
     "return_amend_refusal",
+    "return_withdraw_refusal",
     "return_comments_by_code",
     "return_diff",
     "return_edit_refusal",

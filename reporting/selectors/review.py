@@ -26,7 +26,8 @@ from reporting.validation import number_text
 def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[IndicatorReturn]:
     """Returns for reviewers, newest submissions first, with completeness and open warnings counted, and
     ``clean`` as in ``return_is_clean`` (so the page need not ask per row which ones it may bulk-approve)."""
-    returns = IndicatorReturn.objects.select_related("city", "period").exclude(state=ReturnState.SUPERSEDED)
+    returns = IndicatorReturn.objects.select_related("city", "period").exclude(
+        state__in=(ReturnState.SUPERSEDED, ReturnState.WITHDRAWN))
     if period_id:
         returns = returns.filter(period_id=period_id)
     if state:

@@ -9,14 +9,27 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from reporting.models import EvidenceFile, ReturnValue
+from audit.models import AuditEvent
+from reporting.models import EvidenceFile, ReturnState, ReturnValue, ValueChange
 from reporting.resources import dataset_as_xlsx, template_dataset
-from reporting.services import evidence_upload, values_import_apply, values_import_preview
+from reporting.selectors import filer_dashboard
+from reporting.services import (
+    ValueEntry,
+    WorkflowError,
+    evidence_upload,
+    return_approve,
+    return_reopen_for_amendment,
+    return_submit,
+    return_values_save,
+    return_withdraw_amendment,
+    values_import_apply,
+    values_import_preview,
+)
 from reporting.validation import admit_status, observation_status_code
 
 pytestmark = pytest.mark.django_db
@@ -158,8 +171,6 @@ def test_submit_send_back_and_approve_ask_first_in_the_readers_language(client, 
     client.force_login(filer_chongqing)
     page = client.get(reverse("reporting:return_detail", args=[draft.pk])).content.decode()
     assert confirm_of(page, "submit") == "确定将本报表报送指数秘书处吗？报送后除非被退回，将无法再修改。"
-    from reporting.services import return_submit
-
     return_submit(indicator_return=draft, actor=filer_chongqing)
     client.force_login(reviewer)
     page = client.get(reverse("reporting:review_detail", args=[draft.pk])).content.decode()
@@ -173,3 +184,54 @@ def test_publishing_asks_first():
     assert f"data-confirm=\"{{% translate '{message}' %}}\"" in source
     with translation.override("zh-hans"):
         assert translation.gettext(message) == "确定发布本次计算结果吗？结果将公开，并生成白皮书。"
+
+
+# 4. Withdrawing a draft amendment.
+
+@pytest.fixture
+def amendment(submitted, reviewer, filer_chongqing):
+    approved = return_approve(indicator_return=submitted, actor=reviewer)
+    amendment = return_reopen_for_amendment(indicator_return=approved, actor=filer_chongqing, reason="人口口径修订")
+    return_values_save(indicator_return=amendment, actor=filer_chongqing, expected_version=None,
+                       entries={"POP": ValueEntry(value="3195")})
+    return amendment
+
+
+def test_the_filer_withdraws_a_draft_amendment_and_the_approved_revision_stays(client, amendment, filer_chongqing):
+    client.force_login(filer_chongqing)
+    page = client.get(reverse("reporting:return_detail", args=[amendment.pk])).content.decode()
+    assert confirm_of(page, "withdraw") == "确定撤回这份更正草稿吗？已审核的版本继续有效。"
+    response = client.post(reverse("reporting:return_withdraw", args=[amendment.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("reporting:return_detail", args=[amendment.amends_id])
+    assert "第 2 版已撤回；已审核的版本继续有效。" in response.content.decode()
+    amendment.refresh_from_db()
+    amendment.amends.refresh_from_db()
+    assert amendment.state == ReturnState.WITHDRAWN and amendment.amends.state == ReturnState.APPROVED
+    event = AuditEvent.objects.get(event_type="return.withdraw")
+    assert event.actor == filer_chongqing and event.details == {"revision": 2, "amends_revision": 1}
+    assert ValueChange.objects.filter(indicator_return=amendment).exists()  # the change records stay
+    # The approved revision is the city's return again on the dashboard, and it may be amended anew.
+    (row,) = [row for row in filer_dashboard(user=filer_chongqing) if row.period == amendment.period]
+    assert row.current.pk == amendment.amends_id
+    again = return_reopen_for_amendment(indicator_return=amendment.amends, actor=filer_chongqing, reason="再次更正")
+    assert again.revision == 3
+
+
+def test_only_a_draft_amendment_is_withdrawn_and_only_by_the_citys_filer(amendment, draft, filer_chongqing,
+                                                                        filer_chengdu, reviewer):
+    for actor in (reviewer, filer_chengdu):
+        with pytest.raises(PermissionDenied):
+            return_withdraw_amendment(indicator_return=amendment, actor=actor)
+    with pytest.raises(WorkflowError) as error:
+        return_withdraw_amendment(indicator_return=amendment.amends, actor=filer_chongqing)
+    assert error.value.code == "not_withdrawable"
+    return_submit(indicator_return=amendment, actor=filer_chongqing)
+    with pytest.raises(WorkflowError):
+        return_withdraw_amendment(indicator_return=amendment, actor=filer_chongqing)
+    assert not AuditEvent.objects.filter(event_type="return.withdraw").exists()
+
+
+def test_the_first_revision_has_no_withdraw_button(client, draft, filer_chongqing):
+    client.force_login(filer_chongqing)
+    page = client.get(reverse("reporting:return_detail", args=[draft.pk])).content.decode()
+    assert 'data-testid="withdraw"' not in page
