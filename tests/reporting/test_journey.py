@@ -15,10 +15,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from audit.models import AuditEvent
+from indices.templatetags.indices_tags import audit_flags
 from reporting.models import EvidenceFile, ReturnState, ReturnValue, ValueChange
 from reporting.resources import dataset_as_xlsx, template_dataset
 from reporting.selectors import filer_dashboard
 from reporting.services import (
+    CommentInput,
     ValueEntry,
     WorkflowError,
     evidence_upload,
@@ -27,9 +29,11 @@ from reporting.services import (
     return_submit,
     return_values_save,
     return_withdraw_amendment,
+    review_comment_add,
     values_import_apply,
     values_import_preview,
 )
+from reporting.templatetags.reporting_tags import person
 from reporting.validation import admit_status, observation_status_code
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +239,39 @@ def test_the_first_revision_has_no_withdraw_button(client, draft, filer_chongqin
     client.force_login(filer_chongqing)
     page = client.get(reverse("reporting:return_detail", args=[draft.pk])).content.decode()
     assert 'data-testid="withdraw"' not in page
+
+
+# 5. Labels, not codes or user names.
+
+def test_history_and_diff_show_the_status_labels(client, draft, filer_chongqing, reviewer):
+    return_values_save(indicator_return=draft, actor=filer_chongqing, expected_version=None,
+                       entries={"M1.1": ValueEntry(observation_status="provisional")})
+    client.force_login(filer_chongqing)
+    page = client.get(reverse("reporting:return_history", args=[draft.pk])).content.decode()
+    assert "终值 → 初步值" in page and "final → provisional" not in page
+
+
+def test_the_review_page_names_people_by_their_full_name(client, submitted, reviewer):
+    reviewer.first_name, reviewer.last_name = "明", "王"
+    reviewer.save()
+    review_comment_add(indicator_return=submitted, actor=reviewer, comment=CommentInput(text="请补充来源"))
+    client.force_login(reviewer)
+    page = client.get(reverse("reporting:review_detail", args=[submitted.pk])).content.decode()
+    comment = re.search(r'<div class="comment">[^<]*请补充来源.*?</div>', page).group(0)
+    assert reviewer.get_full_name() in comment and "reviewer" not in comment
+    assert person(reviewer) == reviewer.get_full_name()
+    reviewer.first_name = reviewer.last_name = ""
+    assert person(reviewer) == "reviewer" and person(None) == ""
+
+
+def test_the_queue_filters_say_all_instead_of_dashes(client, reviewer):
+    client.force_login(reviewer)
+    page = client.get(reverse("reporting:review_queue")).content.decode()
+    assert "---------" not in page and ">全部</option>" in page
+
+
+def test_the_audit_flags_are_words():
+    with translation.override("zh-hans"):
+        assert audit_flags(["few_unique", "outliers"]) == "不同取值过少, 存在异常值"
+    with translation.override("en"):
+        assert audit_flags(["low_availability", "other"]) == "low availability, other"
