@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from indices.templatetags.indices_tags import audit_flags
 from reporting.models import EvidenceFile, ReturnState, ReturnValue, ValueChange
 from reporting.resources import dataset_as_xlsx, template_dataset
-from reporting.selectors import filer_dashboard
+from reporting.selectors import completeness_board, filer_dashboard
 from reporting.services import (
     CommentInput,
     ValueEntry,
@@ -217,6 +217,8 @@ def test_the_filer_withdraws_a_draft_amendment_and_the_approved_revision_stays(c
     # The approved revision is the city's return again on the dashboard, and it may be amended anew.
     (row,) = [row for row in filer_dashboard(user=filer_chongqing) if row.period == amendment.period]
     assert row.current.pk == amendment.amends_id
+    (cell,) = [cell for cell in completeness_board(period=amendment.period) if cell.city == amendment.city]
+    assert (cell.state, cell.revision) == (ReturnState.APPROVED, 1)
     again = return_reopen_for_amendment(indicator_return=amendment.amends, actor=filer_chongqing, reason="再次更正")
     assert again.revision == 3
 
