@@ -27,15 +27,16 @@ class ImportUploadForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all())
+    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), empty_label=_("Choose a city"))
     until = forms.DateField(label=_("Extended until"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=1000)
 
 
 class QueueFilterForm(forms.Form):
-    period = forms.ModelChoiceField(label=_("Period"), queryset=ReportingPeriod.objects.all(), required=False)
+    period = forms.ModelChoiceField(label=_("Period"), queryset=ReportingPeriod.objects.all(), required=False,
+                                    empty_label=_("All"))
     state = forms.ChoiceField(label=_("State"), required=False,
                               choices=[("", _("Submitted (awaiting review)")),
                                        *[(value, label) for value, label in ReturnState.choices
-                                         if value != ReturnState.SUBMITTED]])
-    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), required=False)
+                                         if value not in (ReturnState.SUBMITTED, ReturnState.WITHDRAWN)]])
+    city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), required=False, empty_label=_("All"))

@@ -106,6 +106,7 @@ class ReturnState(models.TextChoices):
     RETURNED = "returned", _("Returned for revision")
     APPROVED = "approved", _("Approved")
     SUPERSEDED = "superseded", _("Superseded by an amendment")
+    WITHDRAWN = "withdrawn", _("Withdrawn amendment")
 
 
 # States in which the filer works on the revision; at most one such revision per city and period.

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
 import tablib
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop as N_
 from import_export import fields, resources, widgets
@@ -35,14 +37,15 @@ from ccfi_portal.i18n import pick
 from ccfi_portal.spreadsheets import escape_formula, unescape_formula
 from methodology.models import Severity
 from reporting.entries import ValueEntry
-from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
+from reporting.models import IndicatorReturn, ObservationStatus, ReportingPeriod, ReturnState, ReturnValue
 from reporting.selectors import period_spec, previous_approved_values_for, user_may_edit_values
 from reporting.uploads import XLSX, limit
-from reporting.validation import shown, variables
+from reporting.validation import number_text, observation_status_label, shown, variables
 
 COLUMNS = [
     ("city_code", "城市代码"), ("city", "城市"), ("indicator_code", "指标代码"), ("name", "指标名称"),
-    ("unit", "单位"), ("last_year", "上年审核值"), ("value", "本年数值"), ("observation_status", "观测状态"),
+    ("unit", "单位"), ("allowed_range", "允许范围"), ("expected_range", "预期范围"), ("last_year", "上年审核值"),
+    ("value", "本年数值"), ("observation_status", "观测状态"),
     ("source_note", "数据来源"), ("explanation", "情况说明"),
 ]
 HEADER_ALIASES = {zh: key for key, zh in COLUMNS} | {key: key for key, _zh in COLUMNS}
@@ -90,6 +93,8 @@ class ReturnValueResource(resources.ModelResource):
                                   readonly=True)
     name = fields.Field(column_name="name", readonly=True)
     unit = fields.Field(column_name="unit", readonly=True)
+    allowed_range = fields.Field(column_name="allowed_range", readonly=True)
+    expected_range = fields.Field(column_name="expected_range", readonly=True)
     last_year = fields.Field(column_name="last_year", readonly=True)
     value = fields.Field(attribute="value", column_name="value", widget=RawWidget())
     observation_status = fields.Field(attribute="observation_status", column_name="observation_status",
@@ -109,8 +114,10 @@ class ReturnValueResource(resources.ModelResource):
 
     def __init__(self, *, previous: dict | None = None, language: str = "zh-hans",
                  plan: ImportPlan | None = None, values_by_key: dict | None = None,
-                 default_city_code: str | None = None, allowed_city_codes: set[str] | None = None):
+                 default_city_code: str | None = None, allowed_city_codes: set[str] | None = None,
+                 specs: dict | None = None):
         super().__init__()
+        self.specs = specs or {}
         self.previous = previous or {}
         self.language = language
         self.plan = plan
@@ -139,6 +146,19 @@ class ReturnValueResource(resources.ModelResource):
 
     def dehydrate_unit(self, value: ReturnValue):
         return pick(value.indicator, "unit", self.language)
+
+    def dehydrate_allowed_range(self, value: ReturnValue):
+        bounds = getattr(self.specs.get(value.indicator.code), "bounds", None)
+        return range_text(bounds.hard_min, bounds.hard_max) if bounds else ""
+
+    def dehydrate_expected_range(self, value: ReturnValue):
+        bounds = getattr(self.specs.get(value.indicator.code), "bounds", None)
+        return range_text(bounds.soft_min, bounds.soft_max) if bounds else ""
+
+    def dehydrate_observation_status(self, value: ReturnValue):
+        """The form's label (终值, Final), which the import reads back as the code."""
+        with translation.override(self.language):
+            return observation_status_label(value.observation_status)
 
     def dehydrate_last_year(self, value: ReturnValue):
         last = self.previous.get(value.indicator_return.city_id, {}).get(value.indicator.code)
@@ -200,6 +220,15 @@ class ReturnValueResource(resources.ModelResource):
 
 def _message(severity: str, message: str, **params) -> dict:
     return {"severity": severity, "message": message, "params": params}
+
+
+def range_text(low, high) -> str:
+    """A range as read beside a value: "0 – 100", "≥ 0", "≤ 100" or blank."""
+    if low is not None and high is not None:
+        return f"{number_text(low)} – {number_text(high)}"
+    if low is not None:
+        return f"≥ {number_text(low)}"
+    return f"≤ {number_text(high)}" if high is not None else ""
 
 
 def _cell_number(value: Decimal | None, decimals: int):
@@ -405,10 +434,11 @@ def template_dataset(*, returns: list[IndicatorReturn], language: str) -> tablib
     queryset = ReturnValue.objects.filter(indicator_return__in=returns).select_related(
         "indicator", "indicator_return__city")
     # In the form's order: the tree's indicators, then the context variables.
-    order = {code: index for index, code in enumerate(variables(period_spec(period=returns[0].period)))}
+    specs = variables(period_spec(period=returns[0].period))
+    order = {code: index for index, code in enumerate(specs)}
     rows = sorted(queryset, key=lambda value: (value.indicator_return.city.code,
                                                 order.get(value.indicator.code, len(order))))
-    return ReturnValueResource(previous=previous, language=language).export(queryset=rows)
+    return ReturnValueResource(previous=previous, language=language, specs=specs).export(queryset=rows)
 
 
 def dataset_as_csv(dataset: tablib.Dataset) -> bytes:
@@ -421,19 +451,66 @@ def dataset_as_csv(dataset: tablib.Dataset) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def dataset_as_xlsx(dataset: tablib.Dataset, *, title: str = "CCFI") -> bytes:
+def dataset_as_xlsx(dataset: tablib.Dataset, *, title: str = "CCFI", language: str | None = None) -> bytes:
+    """The template as a workbook: the values sheet first (the one an import reads) with a frozen header row,
+    readable column widths and a drop-down of the form's status labels, then a sheet of instructions."""
     import openpyxl  # lazy: a heavy library only XLSX downloads need
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     def cell_text(cell):
         # Control characters are refused on input; one stored before that is shown as U+FFFD, not a 500.
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) if isinstance(cell, str) else cell
 
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
+    language = language or translation.get_language() or "zh-hans"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
     sheet.append([cell_text(escape_formula(header)) for header in dataset.headers])
     for row in dataset:
         sheet.append([cell_text(escape_formula(cell)) for cell in row])
+    sheet.freeze_panes = "A2"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    keys = [header_key(header) for header in dataset.headers]
+    for index, header in enumerate(dataset.headers):
+        width = max((_text_width(cell) for cell in dataset.get_col(index) if cell is not None), default=0)
+        sheet.column_dimensions[column_letter(index + 1)].width = min(max(width, _text_width(header), 8) + 2, 50)
+    with translation.override(language):
+        labels = [str(label) for _value, label in ObservationStatus.choices]
+        if "observation_status" in keys and dataset.height:
+            letter = column_letter(keys.index("observation_status") + 1)
+            # A warning, not a stop: the codes and older words are still read on import.
+            choice = DataValidation(type="list", formula1='"' + ",".join(labels) + '"', allow_blank=True,
+                                    errorStyle="warning", showErrorMessage=True)
+            choice.add(f"{letter}2:{letter}{dataset.height + 1}")
+            sheet.add_data_validation(choice)
+        notes = book.create_sheet(title=str(_("Instructions"))[:31])
+        notes.column_dimensions["A"].width = 100
+        for line in template_instructions(labels):
+            notes.append([line])
+            notes.cell(row=notes.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        notes["A1"].font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text_width(cell) -> int:
+    """About how many character widths a cell needs: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(cell))
+
+
+def template_instructions(labels: list[str]) -> list[str]:
+    """The instructions sheet, in the active language, with the form's own words for the statuses."""
+    return [
+        str(_("How to fill in this template")),
+        str(_("Fill in this year's value of each row; a blank cell means a missing value, never zero.")),
+        str(_("Observation status: choose %(labels)s from the list (a blank cell means %(final)s).")
+            % {"labels": " / ".join(labels), "final": labels[0]}),
+        str(_("The unit, the allowed range, the expected range and last year's approved value are shown for "
+              "reference; the import does not read them. A value outside the allowed range is refused; one outside "
+              "the expected range needs an explanation.")),
+        str(_("Do not change the city and indicator codes or the header row. Only the first sheet is imported.")),
+    ]

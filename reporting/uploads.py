@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
 
 PDF, XLSX, PNG, JPEG, CSV = "pdf", "xlsx", "png", "jpeg", "csv"
 CONTENT_TYPES = {
@@ -73,6 +74,52 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+# What a refused file really is, named for the person who sent it (the first bytes, then a zip's parts).
+OTHER_SIGNATURES = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", N_("an old Office document (DOC, XLS or PPT)")),
+    (b"GIF8", N_("a GIF image")), (b"II*\x00", N_("a TIFF image")), (b"MM\x00*", N_("a TIFF image")),
+    (b"BM", N_("a BMP image")), (b"{\\rtf", N_("an RTF document")), (b"Rar!", N_("a RAR archive")),
+    (b"7z\xbc\xaf", N_("a 7-Zip archive")), (b"\x1f\x8b", N_("a gzip archive")), (b"MZ", N_("a program (EXE)")),
+)
+ZIP_KINDS = (("word/", N_("a Word document (DOCX)")), ("ppt/", N_("a PowerPoint presentation (PPTX)")),
+             ("xl/", N_("an Excel workbook (XLSX)")))
+
+
+def describe(upload) -> str:
+    """What the file's content is, in words for a refusal message (translated)."""
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    kind = sniff(head[:16])
+    if kind is not None and kind != XLSX:
+        return kind.upper()
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        finally:
+            upload.seek(0)
+        for prefix, words in ZIP_KINDS:
+            if any(name.startswith(prefix) for name in names):
+                return str(_(words))
+        return str(_("a zip archive"))
+    for signature, words in OTHER_SIGNATURES:
+        if head.startswith(signature):
+            return str(_(words))
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<script" in lowered[:200]:
+        return str(_("a web page (HTML)"))
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return str(_("plain text"))
+        except UnicodeDecodeError:
+            pass
+    return str(_("a file of an unknown type"))
+
+
 def check_zip(upload) -> None:
     """An XLSX workbook with bounded parts and uncompressed size, read from the zip directory only."""
     upload.seek(0)
@@ -115,13 +162,20 @@ def check_upload(upload, *, allowed: tuple[str, ...], max_bytes: int) -> Checked
         kind = CSV if _looks_like_text(upload) else None
         if kind is None and _text_with_nul(upload):
             raise ValidationError(_("The file holds a NUL character, which a CSV file may not hold."), code="nul")
-    if kind not in allowed:
-        raise ValidationError(_("This type of file is not accepted; use %(types)s."), code="type",
-                              params={"types": ", ".join(sorted({ext for k in allowed for ext in EXTENSIONS[k]}))})
     name = PurePosixPath(str(upload.name or "")).name[-200:]
+    accepted = ", ".join(item.upper() for item in allowed)
+    if kind not in allowed:
+        raise ValidationError(_("“%(name)s” is %(real)s, whatever its name says; accepted are %(accepted)s files."),
+                              code="type", params={"name": name, "real": describe(upload), "accepted": accepted})
     if PurePosixPath(name).suffix.lower() not in EXTENSIONS[kind]:
-        raise ValidationError(_("The file's name (%(name)s) does not match its content (%(kind)s)."),
-                              code="extension", params={"name": name, "kind": kind.upper()})
+        real = describe(upload)
+        if kind == XLSX and real != str(_(ZIP_KINDS[-1][1])):  # a DOCX or a plain zip named .pdf
+            raise ValidationError(_("“%(name)s” is %(real)s, whatever its name says; accepted are %(accepted)s "
+                                    "files."), code="type", params={"name": name, "real": real, "accepted": accepted})
+        raise ValidationError(_("“%(name)s” is a %(kind)s file, but its name ends otherwise; rename it to end in "
+                                "%(extensions)s (accepted are %(accepted)s files)."), code="extension",
+                              params={"name": name, "kind": kind.upper(), "accepted": accepted,
+                                      "extensions": " / ".join(sorted(EXTENSIONS[kind]))})
     if kind == XLSX:
         check_zip(upload)
     digest = hashlib.sha256()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("returns/<int:pk>/validate/<str:code>/", views.return_validate, name="return_validate"),
     path("returns/<int:pk>/history/", views.return_history, name="return_history"),
     path("returns/<int:pk>/amend/", views.return_amend, name="return_amend"),
+    path("returns/<int:pk>/withdraw/", views.return_withdraw, name="return_withdraw"),
     path("returns/<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
     path("returns/<int:pk>/template/", views.import_template, name="import_template"),
     path("returns/<int:pk>/import/", views.import_upload, name="import_upload"),

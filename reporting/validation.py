@@ -57,11 +57,11 @@ FIELD_NAMES = {
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 OBSERVATION_STATUSES = ("final", "provisional", "estimated")
-# What people type in a spreadsheet's status column, in either language.
+# Older or looser words people type in a spreadsheet's status column; the codes and the form's own labels
+# (ObservationStatus, both languages) are added by observation_status_code.
 STATUS_ALIASES = {
-    "final": "final", "正式": "final", "最终": "final", "终值": "final",
-    "provisional": "provisional", "初步": "provisional", "初值": "provisional", "暂定": "provisional",
-    "estimated": "estimated", "估计": "estimated", "估算": "estimated", "推算": "estimated",
+    "正式": "final", "最终": "final", "初步": "provisional", "初值": "provisional", "暂定": "provisional",
+    "估计": "estimated", "估算": "estimated", "推算": "estimated",
 }
 
 # Unit-scale slips: for a unit, the factor by which a slipped value is too large and the unit the
@@ -294,6 +294,36 @@ def admit_value(variable: ContextVariableSpec, raw: object) -> tuple[Decimal | N
     return (None if findings else value), findings
 
 
+@lru_cache(maxsize=1)
+def _status_words() -> dict[str, str]:
+    from django.utils import translation
+
+    from reporting.models import ObservationStatus  # lazy: the models module imports this one
+
+    words = dict(STATUS_ALIASES)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            words |= {str(label).lower(): value for value, label in ObservationStatus.choices}
+    return words | {value: value for value in OBSERVATION_STATUSES}
+
+
+def observation_status_code(raw: object) -> str | None:
+    """The status code for what someone wrote: the code, the form's label in either language (终值, Provisional)
+    or an older word (初步); case and surrounding spaces do not matter. None when it is no status."""
+    text = unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
+    return _status_words().get(text)
+
+
+def observation_status_label(code: str) -> str:
+    """The form's label of a status code in the active language; an unknown code is shown as it is."""
+    from reporting.models import ObservationStatus  # lazy: the models module imports this one
+
+    try:
+        return str(ObservationStatus(code).label)
+    except ValueError:
+        return code
+
+
 def admit_status(code: str, raw: object) -> tuple[str | None, list[Finding]]:
     """An observation status from a form or a spreadsheet cell (either language); blank means final."""
     char = control_character(str(raw or ""))
@@ -302,10 +332,9 @@ def admit_status(code: str, raw: object) -> tuple[str | None, list[Finding]]:
                               N_("%(code)s: the %(field)s contains a control character (%(char)s), which is not "
                                  "accepted."), {"code": shown(code, 30), "field": _field("observation_status"),
                                                 "char": char})]
-    text = unicodedata.normalize("NFKC", str(raw or "")).strip().lower()
-    if not text:
+    if not unicodedata.normalize("NFKC", str(raw or "")).strip():
         return "final", []
-    status = STATUS_ALIASES.get(text)
+    status = observation_status_code(raw)
     if status is None:
         return None, [Finding(code, CHECK_STATUS, Severity.ERROR,
                               N_("%(code)s: “%(raw)s” is not an observation status (final, provisional or "

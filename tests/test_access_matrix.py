@@ -96,6 +96,9 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("reporting:return_history", "GET"):         (LOGIN, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
     ("reporting:return_amend", "GET"): POST_ONLY,
     ("reporting:return_amend", "POST"):          (LOGIN, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),  # reviewers amend too
+    # Withdrawing: city A's filer (and the superuser) reach the service, which refuses revision 1 with a message.
+    ("reporting:return_withdraw", "GET"): POST_ONLY,
+    ("reporting:return_withdraw", "POST"):       (LOGIN, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("reporting:evidence_upload", "GET"): POST_ONLY,
     ("reporting:evidence_upload", "POST"):       (LOGIN, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("reporting:import_template", "GET"):        (LOGIN, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),

@@ -363,8 +363,7 @@ def _methodology(data: ReportData, lang: Lang) -> dict:
 
 
 def _flag_label(flag: str) -> str:
-    return {"low_availability": _("low availability"), "outliers": _("outliers"),
-            "few_nonzero": _("few non-zero values"), "few_unique": _("few distinct values")}.get(flag, flag)
+    return fmt.audit_flag_label(flag)
 
 
 def _appendix(data: ReportData, lang: Lang) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from django.utils.translation import gettext as _
+
 from ccfi_portal.i18n import is_chinese
 
 DASH = "—"
@@ -107,3 +109,9 @@ def amount(value: float | None, *, unit_zh: str, unit_en: str, language: str, de
     if plain_en == "CNY":
         return f"CNY {digits}{suffix}"
     return f"{digits}{suffix} {plain_en}"
+
+
+def audit_flag_label(flag: str) -> str:
+    """A statistical audit's flag (few_unique, outliers...) in the active language; an unknown one as it is."""
+    return {"low_availability": _("low availability"), "outliers": _("outliers"),
+            "few_nonzero": _("few non-zero values"), "few_unique": _("few distinct values")}.get(flag, flag)

@@ -41,3 +41,9 @@ def rank_band(row) -> str:
 register.filter("number", formatting.number)
 register.filter("signed", formatting.signed)
 register.filter("rank_change", formatting.rank_change)
+
+
+@register.filter
+def audit_flags(flags) -> str:
+    """``{{ row.flags|audit_flags }}``: the audit's flags as words, not codes."""
+    return ", ".join(formatting.audit_flag_label(flag) for flag in flags or ())

@@ -122,6 +122,7 @@ PERIOD_LOCKED = _("The period was locked on %(date)s; ask the secretariat for an
 NOT_EDITABLE = _("A return that is %(state)s cannot be edited.")
 NOT_APPROVED = _("Only an approved return can be reopened for an amendment.")
 AMENDMENT_EXISTS = _("An amendment of this return is already open.")
+NOT_WITHDRAWABLE = _("Only a draft amendment (a revision after the first, not yet submitted) can be withdrawn.")
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,16 @@ def return_edit_refusal(user, indicator_return: IndicatorReturn, *,
     refusal = return_filing_refusal(user, indicator_return, window=window)
     if refusal is None and indicator_return.state not in EDITABLE_STATES:
         refusal = Refusal("not_editable", NOT_EDITABLE, {"state": indicator_return.get_state_display()})
+    return refusal
+
+
+def return_withdraw_refusal(user, indicator_return: IndicatorReturn, *,
+                            window: FilingWindow | None = None) -> Refusal | None:
+    """Why ``user`` may not withdraw this amendment now (None: they may): the city's filer within the filing
+    window, and a draft of a revision after the first (the first revision is the city's return itself)."""
+    refusal = return_filing_refusal(user, indicator_return, window=window)
+    if refusal is None and (indicator_return.revision < 2 or indicator_return.state != ReturnState.DRAFT):
+        refusal = Refusal("not_withdrawable", NOT_WITHDRAWABLE)
     return refusal
 
 

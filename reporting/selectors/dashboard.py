@@ -58,7 +58,8 @@ class DashboardRow:
 def filer_dashboard(*, user) -> list[DashboardRow]:
     """The city's returns by period: state, deadline, days left, completeness, last reviewer comment."""
     periods = list(ReportingPeriod.objects.select_related("methodology").order_by("-data_year"))
-    returns = list(IndicatorReturn.objects.filter(city_id=user.city_id).select_related("period").annotate(
+    returns = list(IndicatorReturn.objects.filter(city_id=user.city_id).exclude(
+        state=ReturnState.WITHDRAWN).select_related("period").annotate(
         filled=Count("values", filter=Q(values__value__isnull=False))).order_by("period_id", "-revision"))
     totals = dict(Indicator.objects.filter(version__in={period.methodology_id for period in periods})
                   .values("version").annotate(n=Count("id")).values_list("version", "n"))
@@ -105,7 +106,8 @@ class BoardCell:
 
 def completeness_board(*, period: ReportingPeriod) -> list[BoardCell]:
     """Per city: the latest revision's state, whether a revision is approved, on time or late."""
-    returns = IndicatorReturn.objects.filter(period=period).order_by("city_id", "-revision")
+    returns = IndicatorReturn.objects.filter(period=period).exclude(state=ReturnState.WITHDRAWN).order_by(
+        "city_id", "-revision")
     latest: dict[int, IndicatorReturn] = {}
     approved: set[int] = set()
     for item in returns:

@@ -26,7 +26,8 @@ from reporting.validation import number_text
 def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[IndicatorReturn]:
     """Returns for reviewers, newest submissions first, with completeness and open warnings counted, and
     ``clean`` as in ``return_is_clean`` (so the page need not ask per row which ones it may bulk-approve)."""
-    returns = IndicatorReturn.objects.select_related("city", "period").exclude(state=ReturnState.SUPERSEDED)
+    returns = IndicatorReturn.objects.select_related("city", "period").exclude(
+        state__in=(ReturnState.SUPERSEDED, ReturnState.WITHDRAWN))
     if period_id:
         returns = returns.filter(period_id=period_id)
     if state:
@@ -135,6 +136,11 @@ def return_evidence_by_code(*, indicator_return: IndicatorReturn) -> dict[str, l
     for item in indicator_return.evidence.select_related("indicator"):
         evidence[item.indicator.code if item.indicator else ""].append(item)
     return evidence
+
+
+def return_evidence_list(*, indicator_return: IndicatorReturn) -> list[EvidenceFile]:
+    """Every evidence file of the return, of the whole return or of one value, in upload order."""
+    return list(indicator_return.evidence.select_related("indicator").order_by("uploaded_at", "id"))
 
 
 def review_values(*, indicator_return: IndicatorReturn) -> QuerySet[ReturnValue]:

@@ -40,6 +40,7 @@ from reporting.selectors import (
     return_filing_refusal,
     return_is_clean,
     return_values,
+    return_withdraw_refusal,
     snapshot_values,
 )
 from reporting.services.guards import (
@@ -346,6 +347,21 @@ def return_reopen_for_amendment(*, indicator_return: IndicatorReturn, actor, rea
                  details={"amends_revision": approved.revision, "reason": reason.strip()[:500]})
     notify_on_commit(event="amendment", indicator_return=amendment, actor=actor)
     return amendment
+
+
+@transaction.atomic(durable=True)
+def return_withdraw_amendment(*, indicator_return: IndicatorReturn, actor,
+                              ip_address: str | None = None) -> IndicatorReturn:
+    """Withdraw a draft amendment: it is kept, marked withdrawn (its change records cannot be deleted), and the
+    approved revision it amends stays in force; a new amendment may be opened afterwards."""
+    indicator_return = lock_return(indicator_return)
+    raise_refusal(return_withdraw_refusal(actor, indicator_return))
+    indicator_return.state = ReturnState.WITHDRAWN
+    indicator_return.save(update_fields=["state", "updated_at"])
+    audit_record(actor=actor, event_type="return.withdraw", obj=indicator_return, ip_address=ip_address,
+                 details={"revision": indicator_return.revision,
+                          "amends_revision": indicator_return.amends.revision if indicator_return.amends else None})
+    return indicator_return
 
 
 @transaction.atomic(durable=True)

@@ -3,6 +3,7 @@ from django import template
 from accounts.permissions import user_is_filer, user_is_methodologist, user_is_reviewer
 from ccfi_portal.i18n import pick as localized
 from reporting.models import Channel
+from reporting.validation import observation_status_label
 
 register = template.Library()
 
@@ -25,3 +26,17 @@ def pick(item, name: str):
 @register.filter
 def channel_label(value: str) -> str:
     return Channel(value).label if value in Channel.values else value
+
+
+@register.filter
+def field_value(value: str, field: str) -> str:
+    """``{{ change.old|field_value:change.field }}``: an observation status as the form's label (终值), not its code."""
+    return observation_status_label(value) if field == "observation_status" and value else value
+
+
+@register.filter
+def person(user) -> str:
+    """A person's full name, or their user name when none is recorded."""
+    if user is None:
+        return ""
+    return user.get_full_name().strip() or user.get_username()

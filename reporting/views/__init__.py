@@ -5,7 +5,15 @@ Split by concern (filing, evidence, imports, review, the home page); the views t
 configurations name are re-exported here, so that ``views.X`` keeps working.
 """
 from reporting.views.evidence import evidence_download, evidence_upload
-from reporting.views.filing import dashboard, return_amend, return_detail, return_history, return_start, return_validate
+from reporting.views.filing import (
+    dashboard,
+    return_amend,
+    return_detail,
+    return_history,
+    return_start,
+    return_validate,
+    return_withdraw,
+)
 from reporting.views.home import home
 from reporting.views.imports import import_apply, import_detail, import_report_download, import_template, import_upload
 from reporting.views.review import completeness_board, review_bulk_approve, review_detail, review_queue
@@ -22,6 +30,7 @@ __all__ = [
     "import_template",
     "import_upload",
     "return_amend",
+    "return_withdraw",
     "return_detail",
     "return_history",
     "return_start",

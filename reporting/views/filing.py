@@ -185,8 +185,10 @@ def return_detail(request, pk: int):
         "general_evidence": general_evidence, "status_choices": STATUS_CHOICES, "problems": problems,
         "evidence_form": EvidenceForm(codes=codes), "amend_form": AmendmentForm(),
         "may_amend": selectors.return_amend_refusal(request.user, indicator_return, window=window) is None,
+        "may_withdraw": selectors.return_withdraw_refusal(request.user, indicator_return, window=window) is None,
         "is_reviewer": user_is_reviewer(request.user),
         "evidence_max": limit("REPORTING_EVIDENCE_MAX_BYTES"),
+        "all_evidence": selectors.return_evidence_list(indicator_return=indicator_return),
     }, status=409 if conflict else 200)
 
 
@@ -234,3 +236,19 @@ def return_amend(request, pk: int):
     messages.success(request, _("Revision %(revision)s was opened for the amendment; the approved revision stays "
                                 "in force until it is approved.") % {"revision": amendment.revision})
     return redirect("reporting:return_detail", amendment.pk)
+
+
+@login_required
+@require_POST
+def return_withdraw(request, pk: int):
+    """Withdraw a draft amendment; back to the approved revision, which stays in force."""
+    indicator_return = visible_return(request, pk)
+    try:
+        withdrawn = services.return_withdraw_amendment(indicator_return=indicator_return, actor=request.user,
+                                                       ip_address=client_ip(request))
+    except ValidationError as error:
+        workflow_error(request, error, obj=indicator_return)
+        return redirect("reporting:return_detail", pk)
+    messages.success(request, _("Revision %(revision)s was withdrawn; the approved revision stays in force.")
+                     % {"revision": withdrawn.revision})
+    return redirect("reporting:return_detail", withdrawn.amends_id or pk)

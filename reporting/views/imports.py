@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from audit.services import client_ip
 from reporting import selectors, services, validation
 from reporting.forms import ImportUploadForm
-from reporting.models import ImportState
+from reporting.models import ImportState, ReturnState
 from reporting.resources import dataset_as_csv, dataset_as_xlsx, template_dataset
 from reporting.selectors import returns_visible_to
 from reporting.views.shared import audit_upload_rejected, visible_return, workflow_error
@@ -29,7 +29,8 @@ def import_template(request, pk: int):
         response = HttpResponse(dataset_as_csv(dataset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     else:
-        response = HttpResponse(dataset_as_xlsx(dataset, title=str(indicator_return.period.data_year)),
+        response = HttpResponse(dataset_as_xlsx(dataset, title=str(indicator_return.period.data_year),
+                                                language=get_language() or "zh-hans"),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
@@ -83,7 +84,8 @@ def import_detail(request, report_id: int):
     indicator_return = None
     if report.city_id:
         indicator_return = returns_visible_to(user=request.user).filter(
-            city_id=report.city_id, period=report.period).order_by("-revision").first()
+            city_id=report.city_id, period=report.period).exclude(state=ReturnState.WITHDRAWN).order_by(
+            "-revision").first()
     only = request.GET.get("show")
     rows = _render_rows(report)
     if only == "problems":

@@ -94,6 +94,8 @@ def review_detail(request, pk: int):
     return render(request, "reporting/review_detail.html", {
         "indicator_return": indicator_return, "rows": rows, "diff": diff, "diff_basis": basis,
         "general_comments": comments.get("", []), "general_evidence": evidence.get("", []),
+        "all_evidence": sorted((item for items in evidence.values() for item in items),
+                               key=lambda item: (item.uploaded_at, item.pk)),
         "reason_choices": ReasonCode.choices, "is_submitted": is_submitted,
         "period_open": indicator_return.period.state == PeriodState.OPEN,
         "is_clean": selectors.return_is_clean(indicator_return, values=values.values()),

@@ -52,6 +52,7 @@ def test_publishing_answers_at_once_and_the_panel_follows_both_white_papers_to_d
     page.locator("main").get_by_role("button", name="登录").click()
     expect(page).to_have_url(re.compile(r"/index/runs/$"))
 
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation of publishing
     started = time.monotonic()
     page.get_by_test_id(f"publish-{run.pk}").click()
     expect(page.get_by_test_id("work-progress")).to_contain_text("/ 2")

@@ -22,10 +22,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Ccfi-test-2025"
 
 
-def log_in(browser, live_server, username):
+def log_in(browser, live_server, username, *, accept_questions=True):
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    if accept_questions:  # the confirmations of submit, send back and approve
+        page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)

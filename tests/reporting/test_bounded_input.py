@@ -296,7 +296,7 @@ def test_an_unchanged_template_changes_nothing(draft, filer_chongqing, kind):
 def test_a_control_character_stored_before_these_checks_does_not_break_the_template(draft):
     ReturnValue.objects.filter(indicator_return=draft, indicator__code="M1.1").update(source_note="old\x01text")
     book = openpyxl.load_workbook(io.BytesIO(dataset_as_xlsx(template_dataset(returns=[draft], language="en"))))
-    assert {row[2].value: row[8].value for row in book.active.iter_rows(min_row=2)}["M1.1"] == "old\ufffdtext"
+    assert {row[2].value: row[10].value for row in book.active.iter_rows(min_row=2)}["M1.1"] == "old\ufffdtext"
 
 
 def test_a_code_with_a_nul_is_reported_with_the_nul_made_visible(draft, filer_chongqing):

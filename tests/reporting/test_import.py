@@ -59,7 +59,9 @@ def test_the_template_lists_every_indicator_with_last_years_value(draft):
     rows = {row[2]: row for row in dataset}
     assert len(rows) == 36
     assert rows["M2.1"][3] == "个人消费贷款余额（不含住房贷款）" and rows["M2.1"][4] == "亿元"
-    assert rows["M2.1"][5] == Decimal("8118.77") and rows["M2.1"][6] == Decimal("8922.53")
+    assert rows["M2.1"][5] == "0 – 200000"
+    assert rows["M2.1"][7] == Decimal("8118.77") and rows["M2.1"][8] == Decimal("8922.53")
+    assert rows["M2.1"][9] == "终值"
     assert list(rows)[-3:] == ["POP", "BORROWERS", "GDP"]
 
 
@@ -71,7 +73,7 @@ def test_exports_escape_formula_cells(draft, filer_chongqing):
     text = dataset_as_csv(dataset).decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'@SUM(A1)" in text and "'-2+3" in text
     book = openpyxl.load_workbook(io.BytesIO(dataset_as_xlsx(dataset)))
-    sources = {row[2].value: row[8].value for row in book.active.iter_rows(min_row=2)}
+    sources = {row[2].value: row[10].value for row in book.active.iter_rows(min_row=2)}
     assert sources["M1.1"] == "'=HYPERLINK(\"http://x\",\"y\")" and sources["M1.2"] == "'@SUM(A1)"
     assert all(cell.data_type != "f" for row in book.active.iter_rows() for cell in row)
     assert escape_formula(-5) == -5 and escape_formula("\tx") == "'\tx" and escape_formula("ok") == "ok"
