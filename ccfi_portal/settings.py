@@ -291,7 +291,11 @@ REPORTING_XLSX_MAX_PARTS = env.int("REPORTING_XLSX_MAX_PARTS", default=200)
 REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES = env.int("REPORTING_XLSX_MAX_UNCOMPRESSED_BYTES", default=20 * 1024 * 1024)
 
 # EMAIL
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The demo (DEBUG on) writes each message as a file in EMAIL_FILE_PATH, where a newcomer can read the notifications
+# the demo accounts receive; otherwise the console, until a deployment names its SMTP backend.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend" if DEBUG
+                    else "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ccfi-portal@localhost")
 
 # CELERY

@@ -82,6 +82,9 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
 )
 
 
+DEMO_EMAIL_DOMAIN = "ccfi-demo.example"
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
@@ -90,6 +93,11 @@ class DemoAccount:
     is_staff: bool = False
     is_superuser: bool = False
     city_code: str | None = None
+
+    @property
+    def email(self) -> str:
+        """An address of the reserved .example domain: notifications reach the demo's mail folder, no one else."""
+        return f"{self.username}@{DEMO_EMAIL_DOMAIN}"
 
 
 STAFF_ACCOUNTS: tuple[DemoAccount, ...] = (

@@ -126,7 +126,7 @@ def _demo_accounts_ensure() -> int:
     cities = {city.code: city for city in City.objects.filter(code__in=[city.code for city in DEMO_CITIES])}
     groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
     for account in missing:
-        user = User(username=account.username, first_name=account.first_name, password=password,
+        user = User(username=account.username, first_name=account.first_name, email=account.email, password=password,
                     is_staff=account.is_staff, is_superuser=account.is_superuser,
                     city=cities[account.city_code] if account.city_code else None)
         user.full_clean()

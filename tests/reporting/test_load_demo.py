@@ -1,9 +1,13 @@
 """load_demo: the default methodology, the 30 cities, the demo accounts and the illustrative returns."""
 import datetime
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -136,6 +140,21 @@ def test_a_newcomer_finds_the_next_year_open_for_filing(client):
     page = client.get(reverse("reporting:dashboard")).content.decode()
     assert reverse("reporting:return_start", args=[filing.pk]) in page
     assert 'data-testid="phase-2025">填报中<' in page and 'data-testid="phase-2024">已过截止日<' in page
+
+
+def test_every_demo_account_has_an_address_and_the_demo_mail_goes_to_files():
+    """Notifications reach the demo's mail folder: each account has an address of the reserved .example domain, and
+    with DEBUG on (the demo) the settings write each message as a file in var/mail/."""
+    load_demo()
+    assert not User.objects.filter(email="").exists()
+    assert User.objects.get(username="filer-chongqing").email == "filer-chongqing@ccfi-demo.example"
+    script = "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH)"
+    shown = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "ccfi_portal.settings", "DEBUG": "true",
+             "SECRET_KEY": settings.SECRET_KEY}, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["django.core.mail.backends.filebased.EmailBackend",
+                                    str(settings.BASE_DIR / "var" / "mail")]
 
 
 def test_it_keeps_existing_passwords():
