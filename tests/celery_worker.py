@@ -114,7 +114,8 @@ def own_redis(tmp_path):
 def celery_worker_process(tmp_path, request):
     """Start `celery worker` as its own process on the test database, consuming its own recompute and reports
     queues; yield the (default) recompute queue's name; stop it afterwards. The routes of this process send
-    to that worker's queues. A test marked ``worker_pool("prefork")`` gets a prefork worker (threads otherwise);
+    to that worker's queues. A test marked ``worker_pool("prefork")`` gets a prefork worker (threads otherwise:
+    fast to start, but a test that builds PDFs needs prefork, as production has, since WeasyPrint is not thread-safe);
     one that asks for ``own_redis`` has the worker and the producer on that server."""
     broker_url = request.getfixturevalue("own_redis").url if "own_redis" in request.fixturenames else BROKER_URL
     try:

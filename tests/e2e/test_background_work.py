@@ -40,6 +40,7 @@ def test_recompute_answers_at_once_and_the_panel_reaches_done_by_itself(live_ser
     assert answered < 5, answered  # a page load in a busy browser; the work itself ran on the worker
 
 
+@pytest.mark.worker_pool("prefork")  # WeasyPrint is not thread-safe: two PDFs in two threads can corrupt the heap
 def test_publishing_answers_at_once_and_the_panel_follows_both_white_papers_to_done(
         live_server, page, celery_worker_process, settings):
     settings.REPORTS_BUILD_ON_PUBLISH, settings.REPORTS_CITY_ON_PUBLISH = True, False

@@ -379,6 +379,7 @@ def test_only_a_methodologist_rebuilds_and_only_a_published_run(published_run, c
 
 
 @pytest.mark.worker
+@pytest.mark.worker_pool("prefork")  # WeasyPrint is not thread-safe: two PDFs in two threads can corrupt the heap
 @pytest.mark.django_db(transaction=True)
 def test_publishing_has_a_real_worker_build_both_editions(published_run, settings, celery_worker_process):
     """Publish → the enqueued tasks → a Celery worker process over Redis renders, stores and records both
