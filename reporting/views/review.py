@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -180,7 +179,4 @@ def completeness_board(request):
         "cities": len(cells),
     }
     return render(request, "reporting/board.html", {"periods": periods, "period": period, "cells": cells,
-                                                    "totals": totals, "extension_form": extension_form,
-                                                    "today": timezone.localdate(),
-                                                    "lock_passed": bool(period and period.locks_on and
-                                                                        timezone.localdate() > period.locks_on)})
+                                                    "totals": totals, "extension_form": extension_form})
