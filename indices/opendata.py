@@ -2,9 +2,10 @@
 methodology document, a data dictionary and a manifest, each alone and all in one ZIP.
 
 **Reproducible.** ``values.csv`` and ``methodology.json`` are exactly what ``compute_index --values`` and
-``--methodology`` read (plus ``previous.csv`` for ``--previous`` when the run imputed from last period's values;
-a run never reads reference-year values), and ``scores.csv`` and ``ranks.csv`` are exactly what its ``--out`` and
-``--ranks`` write: the command on the downloaded files gives the same bytes (docs/reproduce.md).
+``--methodology`` read (plus ``previous.csv`` for ``--previous`` when the run imputed from last period's values,
+and ``reference.csv`` for ``--reference`` when its methodology fixes the scale to a reference year), and
+``scores.csv`` and ``ranks.csv`` are exactly what its ``--out`` and ``--ranks`` write: the command on the
+downloaded files gives the same bytes (docs/reproduce.md).
 
 **Deterministic.** The files are made from the run (its stored inputs and scores), its frozen methodology and the
 cities' names only, with every timestamp in a ZIP or XLSX set to the run's publication time: the same run gives
@@ -70,7 +71,7 @@ class Table:
 @dataclass(frozen=True)
 class OpenDataFile:
     name: str  # in the ZIP and the URL
-    dataset: str  # values, previous, scores, ranks, rank_bands, dictionary, methodology, manifest, package
+    dataset: str  # values, previous, reference, scores, ranks, rank_bands, dictionary, methodology, manifest, package
     format: str  # csv, xlsx, json or zip
     content: bytes
     sha256: str
@@ -140,6 +141,9 @@ def open_data_package(*, run: IndexRun) -> OpenDataPackage:
     uses_previous = spec.engine.imputation == "last_period"
     if uses_previous:
         tables.append(_values_table("previous", units, indicator_codes, inputs.get("previous") or {}))
+    reference = inputs.get("reference")
+    if reference:
+        tables.append(_values_table("reference", list(reference["units"]), indicator_codes, reference["values"]))
     # compute_index's --out (scores at every node, then the rank on the index) and --ranks layouts.
     tables.append(Table("scores", (UNIT, *codes, "rank"), tuple(
         (unit, *(cell(unit, code)[0] for code in codes), cell(unit, codes[0])[1]) for unit in units)))
@@ -153,8 +157,8 @@ def open_data_package(*, run: IndexRun) -> OpenDataPackage:
 
     files: list[OpenDataFile] = []
     for table in tables:
-        # previous.csv is an input of the command only; the other datasets are for reading too.
-        formats = ("csv",) if table.name == "previous" else FORMATS
+        # previous.csv and reference.csv are inputs of the command only; the other datasets are for reading too.
+        formats = ("csv",) if table.name in ("previous", "reference") else FORMATS
         for fmt in formats:
             files.append(_file(f"{table.name.replace('_', '-')}.{fmt}", table.name, fmt,
                                _render(table, fmt, stamp=stamp)))
@@ -162,6 +166,7 @@ def open_data_package(*, run: IndexRun) -> OpenDataPackage:
                        methodology_document(version=run.methodology).encode("utf-8")))
     command = ("python manage.py compute_index --methodology methodology.json --values values.csv"
                + (" --previous previous.csv" if uses_previous else "")
+               + (" --reference reference.csv" if reference else "")
                + " --out my-scores.csv --ranks my-ranks.csv")
     manifest = {
         "title": {"zh-hans": f"中国消费金融指数（CCFI）{year} 开放数据",

@@ -109,14 +109,16 @@ def index_run_compute(*, period, methodology: MethodologyVersion | None = None) 
     # Read afresh, not cached: the stored run and its hash must follow the rows as they are now.
     spec = methodology_spec_fresh(version=methodology)
     inputs = index_inputs(period=period, spec=spec)
-    digest = input_hash(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous)
+    digest = input_hash(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous,
+                        reference=inputs.reference)
     loaded = time.perf_counter()
     run, ours = _claim(period=period, methodology=methodology, digest=digest, inputs=inputs)
     if not ours:
         return run
     try:
         result = compute(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous,
-                         uncertainty=True, sensitivity=True, uncertainty_nodes=_uncertainty_nodes(spec))
+                         reference=inputs.reference, uncertainty=True, sensitivity=True,
+                         uncertainty_nodes=_uncertainty_nodes(spec))
         computed = time.perf_counter()
         city_ids = dict(City.objects.filter(code__in=inputs.units).values_list("code", "id"))
         with transaction.atomic():

@@ -53,6 +53,8 @@ def compute(*, methodology: MethodologySpec, units: Sequence[str], values: np.nd
     values = _matrix(values, rows=len(units), columns=len(plan.indicators), name="values")
     previous = _matrix(previous, rows=len(units), columns=len(plan.indicators), name="previous")
     reference = _matrix(reference, rows=None, columns=len(plan.indicators), name="reference")
+    if reference is not None:
+        _check_reference(reference, plan.indicators)
     digest = input_hash(methodology=methodology, settings=settings, units=units, values=values,
                         previous=previous, reference=reference)
 
@@ -164,6 +166,14 @@ def _matrix(matrix, *, rows: int | None, columns: int, name: str) -> np.ndarray 
     if np.isinf(matrix).any():
         raise EngineError(N_("%(name)s contain an infinite value"), {"name": name})
     return matrix
+
+
+def _check_reference(reference: np.ndarray, indicators) -> None:
+    """A reference year fixes each indicator's scale, so each needs at least one reference value."""
+    for column, indicator in enumerate(indicators):
+        if np.isnan(reference[:, column]).all():
+            raise EngineError(N_("the reference year has no value of indicator %(indicator)s"),
+                              {"indicator": indicator.code})
 
 
 def _check_settings(settings: EngineSettings) -> None:

@@ -1,4 +1,5 @@
 """What the engine reads: a period's approved values laid out as the engine's matrices."""
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -19,6 +20,11 @@ class IndexInputs:
     previous: np.ndarray  # last data year's approved values of the same cities (NaN where none)
     context: dict[str, dict[str, float]]  # context variables by city code (reported, not scored)
     cities_total: int | None = None  # None where not counted: previews never ask whether inputs are complete
+    # The methodology's reference year (engine setting ``reference_year``): its approved values fix the
+    # normalisation scale. None when no reference year is set or it is the period's own year.
+    reference_year: int | None = None
+    reference_units: tuple[str, ...] = ()
+    reference: np.ndarray | None = None
 
     @property
     def is_complete(self) -> bool:
@@ -26,12 +32,17 @@ class IndexInputs:
 
     def document(self) -> dict:
         """Every value read, as JSON data (stored on the run, so it stays reproducible after amendments)."""
-        def rows(matrix):
+        def rows(matrix, units):
             return {unit: {code: (None if np.isnan(value) else float(value))
                            for code, value in zip(self.indicator_codes, row, strict=True)}
-                    for unit, row in zip(self.units, matrix, strict=True)}
-        return {"units": list(self.units), "indicators": list(self.indicator_codes), "values": rows(self.values),
-                "previous": rows(self.previous), "context": self.context}
+                    for unit, row in zip(units, matrix, strict=True)}
+        document = {"units": list(self.units), "indicators": list(self.indicator_codes),
+                    "values": rows(self.values, self.units), "previous": rows(self.previous, self.units),
+                    "context": self.context}
+        if self.reference is not None:
+            document["reference"] = {"year": self.reference_year, "units": list(self.reference_units),
+                                     "values": rows(self.reference, self.reference_units)}
+        return document
 
 
 def index_inputs(*, period: ReportingPeriod, spec: MethodologySpec,
@@ -40,7 +51,14 @@ def index_inputs(*, period: ReportingPeriod, spec: MethodologySpec,
     methodology can be tried on the same data). ``replace`` swaps in one city's values, e.g. a
     submitted return's, to preview what approving it would do."""
     current, earlier = period_approved_values(period)
-    return inputs_laid_out(spec, {**current, **(replace or {})}, earlier, cities_total=City.objects.count())
+    inputs = inputs_laid_out(spec, {**current, **(replace or {})}, earlier, cities_total=City.objects.count())
+    reference_year = spec.engine.reference_year
+    if reference_year is None or reference_year == period.data_year:
+        return inputs
+    reference_values = _approved_values(data_year=reference_year)
+    reference_units = tuple(sorted(reference_values))
+    return dataclasses.replace(inputs, reference_year=reference_year, reference_units=reference_units,
+                               reference=values_matrix(reference_values, reference_units, inputs.indicator_codes))
 
 
 def period_approved_values(period: ReportingPeriod) -> tuple[dict[str, dict], dict[str, dict]]:

@@ -21,15 +21,19 @@ def _inputs_from_run(*, run: IndexRun, spec: MethodologySpec) -> IndexInputs:
     stored = run.inputs
     units = tuple(stored["units"])
     codes = tuple(indicator.code for indicator in spec.indicators())
+    reference = stored.get("reference")
+    reference_units = tuple(reference["units"]) if reference else ()
     return IndexInputs(units=units, indicator_codes=codes, values=values_matrix(stored["values"], units, codes),
                        previous=values_matrix(stored.get("previous", {}), units, codes),
-                       context=stored.get("context", {}))
+                       context=stored.get("context", {}),
+                       reference_year=reference["year"] if reference else None, reference_units=reference_units,
+                       reference=values_matrix(reference["values"], reference_units, codes) if reference else None)
 
 
 def _preview(spec: MethodologySpec, inputs: IndexInputs) -> EngineResult:
     """The engine's scores and ranks alone (no audit, uncertainty or sensitivity): a preview needs no more."""
     return compute(methodology=spec, units=inputs.units, values=inputs.values, previous=inputs.previous,
-                   audit=False)
+                   reference=inputs.reference, audit=False)
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,7 @@ def test_a_run_that_imputes_from_last_period_ships_its_previous_values(client, t
     demo_load()
     demo_index_ensure()
     period = ReportingPeriod.objects.get(data_year=2024)
-    clone = methodology_clone(version=period.methodology, actor=None, new_version="2025.lp")
-    MethodologyVersion.objects.filter(pk=clone.pk).update(
-        engine_settings={**clone.engine_settings, "imputation": "last_period"})
-    clone = methodology_publish(version=MethodologyVersion.objects.get(pk=clone.pk), actor=None)
+    clone = _methodology_with(period, "2025.lp", imputation="last_period")
     missing = ReturnValue.objects.filter(indicator_return__period=period, indicator_return__state="approved",
                                          indicator__code="M1.1").order_by("indicator_return__city__code").first()
     ReturnValue.objects.filter(pk=missing.pk).update(value=None)
@@ -80,6 +77,48 @@ def test_a_run_that_imputes_from_last_period_ships_its_previous_values(client, t
     assert float(next(row for row in previous if row["unit"] == city)["M1.1"]) == float(ReturnValue.objects.get(
         indicator_return__period__data_year=2023, indicator_return__state="approved",
         indicator_return__city__code=city, indicator__code="M1.1").value)
+
+
+def _methodology_with(period: ReportingPeriod, version: str, **engine) -> MethodologyVersion:
+    """A published clone of the period's methodology with changed engine settings."""
+    clone = methodology_clone(version=period.methodology, actor=None, new_version=version)
+    MethodologyVersion.objects.filter(pk=clone.pk).update(engine_settings={**clone.engine_settings, **engine})
+    return methodology_publish(version=MethodologyVersion.objects.get(pk=clone.pk), actor=None)
+
+
+def test_a_run_with_a_reference_year_reads_that_years_values_and_ships_them(client, tmp_path):
+    """With ``reference_year`` 2023 the 2024 run normalises against the 2023 approved values: its indicator scores
+    differ from the run without a reference, it keeps the reference values it read, and its open data holds them as
+    reference.csv, named in the command, so the run is reproduced exactly."""
+    demo_load()
+    demo_index_ensure()
+    period = ReportingPeriod.objects.get(data_year=2024)
+    plain = IndexRun.objects.get(period=period, published_at__isnull=False)
+    run = index_run_compute(period=period, methodology=_methodology_with(period, "2025.ref", reference_year=2023))
+    assert run.state == "succeeded", run.error
+    assert run.input_hash != plain.input_hash
+    reference = run.inputs["reference"]
+    assert reference["year"] == 2023 and len(reference["units"]) == City.objects.count()
+    city = reference["units"][0]
+    assert reference["values"][city]["M1.1"] == float(ReturnValue.objects.get(
+        indicator_return__period__data_year=2023, indicator_return__state="approved",
+        indicator_return__city__code=city, indicator__code="M1.1").value)
+    indicator_scores = {(row.city_id, row.code): row.value for row in Score.objects.filter(run=run, code="M1.1")}
+    plain_scores = {(row.city_id, row.code): row.value for row in Score.objects.filter(run=plain, code="M1.1")}
+    assert indicator_scores.keys() == plain_scores.keys() and indicator_scores != plain_scores
+
+    run = index_run_publish(run=run, actor=User.objects.get(username="methodologist"))
+    options = _reproduce(client, run, tmp_path)
+    assert options["--reference"] == "reference.csv"
+
+
+def test_a_reference_year_without_approved_values_fails_the_run_with_a_message(db):
+    demo_load()
+    demo_index_ensure()
+    period = ReportingPeriod.objects.get(data_year=2024)
+    run = index_run_compute(period=period, methodology=_methodology_with(period, "2025.ref", reference_year=2019))
+    assert run.state == "failed"
+    assert "the reference year has no value of indicator" in run.error
 
 
 def _reproduce(client, run: IndexRun, tmp_path: Path) -> dict[str, str]:
@@ -113,7 +152,8 @@ def _reproduce(client, run: IndexRun, tmp_path: Path) -> dict[str, str]:
     command = manifest["reproduce"]["command"].split()
     assert command[:3] == ["python", "manage.py", "compute_index"]
     options = dict(zip(command[3::2], command[4::2], strict=True))
-    assert "--reference" not in options  # a run never reads reference-year values
+    reference_year = run.methodology.engine_settings.get("reference_year")
+    assert ("--reference" in options) == (reference_year not in (None, year))
     assert ("--previous" in options) == (run.methodology.engine_settings.get("imputation") == "last_period")
     out = StringIO()
     call_command("compute_index", *(f"{option}={folder / value}" for option, value in options.items()),
