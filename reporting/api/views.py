@@ -177,8 +177,9 @@ class ReturnSubmitApi(APIView):
                    ])
     def post(self, request, pk: int):
         indicator_return = _visible(request, pk)
-        indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
-                                                  ip_address=client_ip(request))
+        with _refusal_audited(request, indicator_return):
+            indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
+                                                      ip_address=client_ip(request))
         return Response(IndicatorReturnSerializer(indicator_return).data)
 
 
