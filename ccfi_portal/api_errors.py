@@ -14,6 +14,7 @@ from rest_framework.views import exception_handler
 
 PROBLEM_TYPE = "urn:ccfi:problem:"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+BY_INDICATOR = ("values", "explanations", "comments")  # inputs keyed by indicator code
 
 
 class ProblemErrorSerializer(serializers.Serializer):
@@ -58,13 +59,14 @@ def problem(*, status: int, code: str, detail: str, errors: list[dict] | None = 
 
 
 def _flatten(detail, path: tuple[str, ...] = ()) -> list[dict]:
-    """DRF's nested validation errors as a list; a value under ``values.<indicator>`` names its indicator."""
+    """DRF's nested validation errors as a list; an entry under ``values.<indicator>`` (or ``explanations.``,
+    ``comments.``: the inputs keyed by indicator code) names its indicator."""
     if isinstance(detail, dict):
         return [item for key, value in detail.items() for item in _flatten(value, (*path, str(key)))]
     if isinstance(detail, list):
         return [item for value in detail for item in _flatten(value, path)]
     fields = [part for part in path if part != "non_field_errors"]
-    indicator = fields[1] if len(fields) >= 2 and fields[0] == "values" else None  # noqa: PLR2004
+    indicator = fields[1] if len(fields) >= 2 and fields[0] in BY_INDICATOR else None  # noqa: PLR2004
     return [{"indicator": indicator, "field": ".".join(fields) or None,
              "code": getattr(detail, "code", None) or "invalid", "message": str(detail)}]
 

@@ -162,6 +162,22 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("return-submit", "POST"):                   (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("return-approve", "GET"): API_POST_ONLY,
     ("return-approve", "POST"):                  (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),  # a draft: 400
+    # Evidence: listed for whoever sees the return; uploaded by the city's filer (the reviewer: 403 with the reason).
+    ("return-evidence", "GET"):                  (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("return-evidence", "POST"):                 (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    # Answering a send-back: the city's filer (a draft: 400 not_returned).
+    ("return-answer", "GET"): API_POST_ONLY,
+    ("return-answer", "POST"):                   (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    # Amending city A's approved 2024 return: its filer and reviewers, as on the page.
+    ("return-amend", "GET"): API_POST_ONLY,
+    ("return-amend", "POST"):                    (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    # Review through the API: reviewers; a filer's own return is 403, another city's 404 (as review_detail).
+    ("return-send-back", "GET"): API_POST_ONLY,
+    ("return-send-back", "POST"):                (DENY, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),  # a draft: 400
+    ("review-queue", "GET"):                     (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),
+    ("review-detail", "GET"):                    (DENY, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("review-bulk-approve", "GET"): API_POST_ONLY,
+    ("review-bulk-approve", "POST"):             (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),  # nothing: 400
     # Starting a return: a city's filer only (no city: 404); the empty body is refused (400).
     ("return-list", "POST"):                     (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
     ("return-list.format", "POST"):              (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
@@ -517,6 +533,8 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "reporting:return_start": {"period_id": ids["period"]},
         "reporting:return_validate": {"pk": ids["draft_a"], "code": ids["code"]},
         "reporting:return_amend": {"pk": ids["approved_a"]},
+        "return-amend": {"pk": ids["approved_a"]},
+        "review-detail": {"pk": ids["draft_a"]},
         "reporting:evidence_download": {"evidence_id": ids["evidence"]},
         "indices:ranking": {"year": ids["year"]},
         "indices:city": {"code": ids["city"]},
@@ -616,6 +634,11 @@ def _body(key: str, method: str, world: World) -> dict:
         "admin:otp_totp_totpdevice_changelist[delete_selected]": {
             "action": "delete_selected", "_selected_action": [ids["device"]]},
     }
+    if key in ("return-amend", "return-answer", "return-send-back", "review-bulk-approve"):
+        return {"data": {"reason": "access matrix", "edit_version": 1, "explanations": {}, "returns": [ids["draft_a"]]},
+                "content_type": "application/json"}
+    if key == "return-evidence":
+        return {"data": {"file": SimpleUploadedFile("evidence.pdf", PDF, content_type="application/pdf")}}
     if key == "return-values":
         edit_version = _model("reporting.IndicatorReturn").objects.get(pk=ids["draft_a"]).edit_version
         return {"data": {"edit_version": edit_version, "values": {}}, "content_type": "application/json"}

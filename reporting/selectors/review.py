@@ -20,7 +20,8 @@ from reporting.models import (
     ValueChange,
     ValueFlag,
 )
-from reporting.validation import number_text
+from reporting.selectors.values import PeerPosition, peer_positions, peer_values, period_spec, previous_approved_values
+from reporting.validation import number_text, variables
 
 
 def review_queue_list(*, period_id=None, state=None, city_id=None) -> QuerySet[IndicatorReturn]:
@@ -146,3 +147,34 @@ def return_evidence_list(*, indicator_return: IndicatorReturn) -> list[EvidenceF
 def review_values(*, indicator_return: IndicatorReturn) -> QuerySet[ReturnValue]:
     return ReturnValue.objects.filter(indicator_return=indicator_return).select_related("indicator").prefetch_related(
         Prefetch("flags", queryset=ValueFlag.objects.select_related("decided_by")))
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    """What a reviewer reads of one return, the same for the review page and the API: the methodology's
+    variables, the values (flags prefetched) by code, last year's approved values, the other cities'
+    min/median/max, comments and evidence by code ("" for the whole return), the diff against the
+    previous submission and whether the return is clean."""
+
+    variables: dict
+    values: dict[str, ReturnValue]
+    previous: dict
+    positions: dict[str, PeerPosition]
+    comments: dict[str, list[ReviewComment]]
+    evidence: dict[str, list[EvidenceFile]]
+    diff_basis: str
+    diff: list[DiffRow]
+    clean: bool
+
+
+def review_data(*, indicator_return: IndicatorReturn) -> ReviewData:
+    values = {value.indicator.code: value for value in review_values(indicator_return=indicator_return)}
+    basis, diff = return_diff(indicator_return=indicator_return, values=values.values())
+    return ReviewData(
+        variables=variables(period_spec(period=indicator_return.period)), values=values,
+        previous=previous_approved_values(indicator_return=indicator_return),
+        positions=peer_positions(peer_values(period=indicator_return.period,
+                                             exclude_city_id=indicator_return.city_id)),
+        comments=return_comments_by_code(indicator_return=indicator_return),
+        evidence=return_evidence_by_code(indicator_return=indicator_return),
+        diff_basis=basis, diff=diff, clean=return_is_clean(indicator_return, values=values.values()))

@@ -55,15 +55,9 @@ def review_detail(request, pk: int):
     require_reviewer(request)
     if request.method == "POST":
         return _review_action(request, indicator_return)
-    spec = selectors.period_spec(period=indicator_return.period)
-    variables = validation.variables(spec)
-    previous = selectors.previous_approved_values(indicator_return=indicator_return)
-    positions = selectors.peer_positions(selectors.peer_values(period=indicator_return.period,
-                                                               exclude_city_id=indicator_return.city_id))
-    comments = selectors.return_comments_by_code(indicator_return=indicator_return)
-    evidence = selectors.return_evidence_by_code(indicator_return=indicator_return)
-    values = {value.indicator.code: value for value in selectors.review_values(indicator_return=indicator_return)}
-    basis, diff = selectors.return_diff(indicator_return=indicator_return, values=values.values())
+    data = selectors.review_data(indicator_return=indicator_return)  # the same as the API's review data
+    variables, previous, positions = data.variables, data.previous, data.positions
+    comments, evidence, values, diff = data.comments, data.evidence, data.values, data.diff
     changed = {row.code for row in diff}
     rows = []
     for code, variable in variables.items():
@@ -91,13 +85,13 @@ def review_detail(request, pk: int):
         })
     is_submitted = indicator_return.state == ReturnState.SUBMITTED
     return render(request, "reporting/review_detail.html", {
-        "indicator_return": indicator_return, "rows": rows, "diff": diff, "diff_basis": basis,
+        "indicator_return": indicator_return, "rows": rows, "diff": diff, "diff_basis": data.diff_basis,
         "general_comments": comments.get("", []), "general_evidence": evidence.get("", []),
         "all_evidence": sorted((item for items in evidence.values() for item in items),
                                key=lambda item: (item.uploaded_at, item.pk)),
         "reason_choices": ReasonCode.choices, "is_submitted": is_submitted,
         "period_open": indicator_return.period.state == PeriodState.OPEN,
-        "is_clean": selectors.return_is_clean(indicator_return, values=values.values()),
+        "is_clean": data.clean,
     })
 
 

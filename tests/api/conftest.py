@@ -6,6 +6,7 @@ from tests.reporting.conftest import (  # noqa: F401  (fixtures)
     media_root,
     period,
     period_2023,
+    submitted,
     today,
     values,
 )
