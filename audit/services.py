@@ -166,6 +166,27 @@ class BrokenLink:
     reason: str
 
 
+def audit_refusal(request, obj, *, codes: list[str], error: ValidationError | None = None, **details) -> None:
+    """A refused action on ``obj``: the page and action asked for, and why (in the portal's language)."""
+    match = request.resolver_match
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = [str(message) for message in error.messages] if error is not None else []
+    audit_record(actor=request.user, event_type="action.refused", obj=obj, success=False, details={
+        "view": match.view_name if match else "", "action": request.POST.get("action", ""), "codes": codes,
+        "reasons": reasons, **details})
+
+
+def audit_upload_rejected(request, obj, *, kind: str, upload, error: ValidationError | None = None,
+                          form_errors: dict | None = None) -> None:
+    """A file refused (an import or an evidence file): who, which file, why; nothing of the file is kept."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = [str(message) for message in error.messages] if error is not None else []
+        reasons += [f"{field}: {message}" for field, messages_ in (form_errors or {}).items() for message in messages_]
+    audit_record(actor=request.user, event_type="upload.rejected", obj=obj, success=False, details={
+        "kind": kind, "name": (getattr(upload, "name", "") or "")[:255], "size": getattr(upload, "size", None),
+        "reasons": reasons})
+
+
 def audit_chain_verify() -> Iterator[BrokenLink]:
     """Each link in chain order: its number follows the last, it names the last's hash, and its hash
     matches its event's content. Yields every break (the first is where tampering starts)."""

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import may_review
-from audit.services import client_ip
+from audit.services import audit_refusal, audit_upload_rejected, client_ip
 from ccfi_portal.api_errors import problem, problem_responses
 from ccfi_portal.cache import PublishedReadViewSetMixin
 from reporting import selectors, services, validation
@@ -41,7 +41,7 @@ from reporting.api.serializers import (
 from reporting.forms import EvidenceForm
 from reporting.models import Channel, IndicatorReturn, ReportingPeriod, ReturnState
 from reporting.selectors import city_list, returns_visible_to
-from reporting.views.shared import audit_refusal, audit_upload_rejected, change_text
+from reporting.views.shared import change_text
 
 RETURN_EXAMPLE = {"id": 42, "city": "500000", "data_year": 2025, "revision": 1, "state": "submitted",
                   "edit_version": 7, "submitted_at": "2026-03-20T09:12:00+08:00", "approved_at": None}
@@ -139,11 +139,16 @@ class ReturnValuesSaveApi(APIView):
             entries[code] = services.ValueEntry(**{name: given[name] for name in (
                 "value", "observation_status", "source_note", "explanation") if name in given})
         try:
-            outcome = services.return_values_save(
-                indicator_return=indicator_return, actor=request.user, entries=entries, channel=Channel.API,
-                expected_version=data.validated_data["edit_version"], ip_address=client_ip(request))
+            with _refusal_audited(request, indicator_return):
+                outcome = services.return_values_save(
+                    indicator_return=indicator_return, actor=request.user, entries=entries, channel=Channel.API,
+                    expected_version=data.validated_data["edit_version"], ip_address=client_ip(request))
         except services.EditConflict as conflict:
             return _conflict(conflict)
+        refused = sorted(outcome.result.rejected)
+        if refused:  # recorded as the form records it; the response lists them
+            audit_refusal(request, indicator_return, codes=["values_rejected"], indicators=refused,
+                          submitted={code: str(entries[code].value) for code in refused if code in entries})
         return Response({"edit_version": outcome.edit_version, "changed": outcome.changed,
                          "rejected": sorted(outcome.result.rejected), "findings": _findings(outcome)})
 

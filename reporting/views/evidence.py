@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.services import audit_record, client_ip
+from audit.services import audit_record, audit_upload_rejected, client_ip
 from reporting import selectors, services, validation
 from reporting.forms import EvidenceForm
-from reporting.views.shared import audit_upload_rejected, visible_return, workflow_error
+from reporting.views.shared import visible_return, workflow_error
 
 
 @login_required

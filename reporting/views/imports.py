@@ -11,13 +11,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from audit.services import client_ip
+from audit.services import audit_upload_rejected, client_ip
 from reporting import selectors, services, validation
 from reporting.forms import ImportUploadForm
 from reporting.models import ImportState, ReturnState
 from reporting.resources import dataset_as_csv, dataset_as_xlsx, template_dataset
 from reporting.selectors import returns_visible_to
-from reporting.views.shared import audit_upload_rejected, visible_return, workflow_error
+from reporting.views.shared import visible_return, workflow_error
 
 
 @login_required

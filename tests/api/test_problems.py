@@ -3,6 +3,8 @@ from http import HTTPStatus
 
 import pytest
 
+from audit.models import AuditEvent
+
 pytestmark = pytest.mark.django_db
 
 PROBLEM = "application/problem+json"
@@ -63,3 +65,16 @@ def test_conflicts_not_found_forbidden_and_unauthenticated(client, draft, filer_
     assert anonymous["title"] == "禁止访问"
     problem(client.get("/api/v1/returns/", HTTP_AUTHORIZATION="Bearer ccfi_nope"), HTTPStatus.FORBIDDEN,
             "authentication_failed")
+
+
+def test_values_refused_through_the_api_are_in_the_audit_trail_as_on_the_form(client, draft, filer_chongqing):
+    """A value above its hard maximum is not saved (the response lists it) and the refusal is recorded as the
+    form records it: action.refused with the indicator and the value sent."""
+    client.force_login(filer_chongqing)
+    saved = client.patch(f"/api/v1/returns/{draft.pk}/values/", {
+        "edit_version": draft.edit_version, "values": {"M4.1": {"value": "35"}}}, content_type="application/json")
+    assert saved.status_code == HTTPStatus.OK and saved.json()["rejected"] == ["M4.1"]
+    event = AuditEvent.objects.get(event_type="action.refused")
+    assert event.actor == filer_chongqing and event.details["codes"] == ["values_rejected"]
+    assert event.details["indicators"] == ["M4.1"] and event.details["submitted"] == {"M4.1": "35"}
+    assert event.details["view"] == "return-values"
