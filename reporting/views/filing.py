@@ -226,8 +226,10 @@ def return_validate(request, pk: int, code: str):
     row = _form_row(code, variable, row=stored, posted=request.POST, findings=findings,
                     last=selectors.previous_approved_values(indicator_return=indicator_return).get(code),
                     flags=list(stored.flags.all()) if stored else [])
-    return render(request, "reporting/_partials/value_check.html", {"row": row, "may_edit": True,
-                                                                    "checked": True})
+    # A box already on the page (its text came along) stays as it is: the filer may be typing in it.
+    return render(request, "reporting/_partials/value_check.html", {
+        "row": row, "may_edit": True, "checked": True,
+        "swap_explanation": f"explanation-{code}" not in request.POST})
 
 
 @login_required

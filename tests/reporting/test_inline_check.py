@@ -53,10 +53,12 @@ def test_a_value_without_warning_brings_no_box(client, draft, filer_chongqing, v
     assert "✓" in content
 
 
-def test_an_explanation_being_written_is_kept(client, draft, filer_chongqing):
+def test_a_box_already_there_is_left_alone(client, draft, filer_chongqing):
+    """The filer may be typing in it while the check runs: only the findings and the change are swapped."""
     client.force_login(filer_chongqing)
     content = check(client, draft, "M4.1", "5.5", **{"explanation-M4.1": "口径调整"}).content.decode()
-    assert ">口径调整</textarea>" in content
+    assert "above the usual maximum" in content and 'id="change-M4_1"' in content
+    assert "explain-M4_1" not in content and content.count('hx-swap-oob="true"') == 1
 
 
 def test_without_htmx_only_the_findings_come_back(client, draft, filer_chongqing):
