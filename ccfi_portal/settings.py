@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_guid",  # OBSERVABILITY (below): the request id
     "django_prometheus",  # OBSERVABILITY (below): /metrics
     "csp",  # the Content-Security-Policy header (HTTP HEADERS below)
+    "django_htmx",  # request.htmx: a view answers htmx with the fragment it swaps in
     "accounts",
     "audit",
     "methodology",
@@ -93,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ccfi_portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The address and user agent of the events a request records; its refusals (403, a 404 of city data).

@@ -1,8 +1,10 @@
 """Selectors of the methodology app: a version as the engine's plain data, its document, diffs."""
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from indices.engine import spec as methodology_spec_module
+from indices.engine.errors import EngineError
 from indices.engine.spec import (
     Bounds,
     ContextVariableSpec,
@@ -12,6 +14,7 @@ from indices.engine.spec import (
     NodeSpec,
     RuleSpec,
 )
+from indices.engine.tree import document_weights
 from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
 
 _PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
@@ -113,3 +116,85 @@ def methodology_next_free_label(*, code: str, version: str) -> str:
     while f"{stem}{number}" in taken:
         number += 1
     return f"{stem}{number}"
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    """A node or an indicator of a version's tree, as the admin shows it: indented, with its weights."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    level: int  # 0 the index
+    is_indicator: bool
+    weight: float  # as declared in the document
+    share: float | None  # share among its siblings; None when the tree cannot be computed
+    effective: float | None  # weight in the index (product of the shares down the path)
+    children: tuple["TreeRow", ...] = ()
+
+
+def methodology_weights(*, version: MethodologyVersion) -> tuple[dict[str, float], dict[str, float]]:
+    """Sibling shares and effective weights by code from the document; empty for a tree the engine refuses
+    (a draft being built)."""
+    try:
+        return document_weights(methodology_spec(version=version))
+    except EngineError:
+        return {}, {}
+
+
+def methodology_tree(*, version: MethodologyVersion) -> TreeRow | None:
+    """The version's tree in tree order (the engine's walk), with declared, sibling and effective weights."""
+    spec = methodology_spec(version=version)
+    if not spec.root.code:
+        return None
+    shares, effective = methodology_weights(version=version)
+
+    def row(item, level: int) -> TreeRow:
+        children = tuple(row(child, level + 1) for child in getattr(item, "children", ()))
+        return TreeRow(code=item.code, name_zh=item.name_zh, name_en=item.name_en, level=level,
+                       is_indicator=isinstance(item, IndicatorSpec), weight=float(getattr(item, "weight", 1.0)),
+                       share=shares.get(item.code), effective=effective.get(item.code), children=children)
+
+    return row(spec.root, 0)
+
+
+@dataclass(frozen=True)
+class WeightChange:
+    code: str
+    name_zh: str
+    name_en: str
+    old: float | None  # effective weight in the old version; None: not there (or not computable)
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+
+def methodology_weight_diff(*, old: MethodologyVersion, new: MethodologyVersion,
+                            tolerance: float = 1e-9) -> list[WeightChange]:
+    """Every node and indicator whose effective weight differs between the versions, in the new tree's order,
+    then those only the old one has. A declared weight changes the effective weights of its siblings and
+    everything below: this lists them all."""
+    old_spec, new_spec = methodology_spec(version=old), methodology_spec(version=new)
+    old_weights, new_weights = methodology_weights(version=old)[1], methodology_weights(version=new)[1]
+    items = {item.code: item for _, _, item in old_spec.walk()} | {item.code: item for _, _, item in new_spec.walk()}
+    order = [item.code for _, _, item in new_spec.walk()]
+    order += [item.code for _, _, item in old_spec.walk() if item.code not in set(order)]
+    changes = []
+    for code in order:
+        before, after = old_weights.get(code), new_weights.get(code)
+        if before is not None and after is not None and abs(before - after) <= tolerance:
+            continue
+        if before is None and after is None:
+            continue
+        item = items[code]
+        changes.append(WeightChange(code=code, name_zh=item.name_zh, name_en=item.name_en, old=before, new=after))
+    return changes
+
+
+def methodology_tree_order(*, version: MethodologyVersion) -> list[str]:
+    """The codes of the version's nodes and indicators in tree order (the engine's walk, depth first),
+    then its context variables: the order the admin lists them in."""
+    spec = methodology_spec(version=version)
+    return [item.code for _, _, item in spec.walk() if item.code] + [item.code for item in spec.context_variables]

@@ -130,3 +130,14 @@ def effective_weights(plan: TreePlan, shares: np.ndarray) -> np.ndarray:
     for item in range(1, plan.size):
         effective[item] = effective[plan.parent[item]] * shares[item]
     return effective
+
+
+def document_weights(methodology: MethodologySpec) -> tuple[dict[str, float], dict[str, float]]:
+    """Sibling shares and effective weights by code from the document alone (every item retained): what
+    the methodology page and the methodology admin show before (or without) a run."""
+    plan = plan_tree(methodology)
+    shares = sibling_shares(plan, declared_weights(plan, methodology.engine.weighting),
+                            np.ones(plan.size, dtype=bool))
+    effective = effective_weights(plan, shares)
+    return (dict(zip(plan.codes, map(float, shares), strict=True)),
+            dict(zip(plan.codes, map(float, effective), strict=True)))

@@ -3,12 +3,11 @@ versions a reader may open."""
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numpy as np
 from django.db.models import QuerySet
 
 from accounts.permissions import may_see_draft_methodology
-from indices.engine.spec import MethodologySpec, NodeSpec
-from indices.engine.tree import declared_weights, effective_weights, plan_tree, sibling_shares
+from indices.engine.spec import NodeSpec
+from indices.engine.tree import document_weights
 from indices.models import IndexRun
 from methodology.models import MethodologyState, MethodologyVersion
 from methodology.selectors import methodology_spec
@@ -81,17 +80,6 @@ class ReaderTree:
         return groups or [item for item in self.items if item.level == 1 and not item.is_indicator]
 
 
-def _document_weights(spec: MethodologySpec) -> tuple[dict[str, float], dict[str, float]]:
-    """Sibling shares and effective weights from the document alone (every item retained), by the engine's
-    own helpers."""
-    plan = plan_tree(spec)
-    weights = declared_weights(plan, spec.engine.weighting)
-    shares = sibling_shares(plan, weights, np.ones(plan.size, dtype=bool))
-    effective = effective_weights(plan, shares)
-    return (dict(zip(plan.codes, map(float, shares), strict=True)),
-            dict(zip(plan.codes, map(float, effective), strict=True)))
-
-
 def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderTree:
     """The version's tree with units, directions, methods and effective weights.
 
@@ -107,7 +95,7 @@ def methodology_reader_tree(*, version: MethodologyVersion, run=None) -> ReaderT
     if from_run:
         shares, effective = diagnostics.get("weights") or {}, diagnostics["effective_weights"]
     else:
-        shares, effective = _document_weights(spec)
+        shares, effective = document_weights(spec)
     items: list[ReaderItem] = []
 
     def visit(item, parent: str | None, level: int) -> None:

@@ -16,10 +16,23 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from methodology.admin.diff import DIFF_STATUSES, diff_groups
-from methodology.admin.forms import MethodologyCloneForm, MethodologyCompareForm, VersionPartForm, VersionPartFormSet
+from methodology.admin.forms import (
+    ENGINE_FIELDS,
+    MethodologyCloneForm,
+    MethodologyCompareForm,
+    MethodologyVersionForm,
+    VersionPartForm,
+    VersionPartFormSet,
+)
 from methodology.admin.freeze import FrozenVersionAdminMixin
 from methodology.models import Indicator, MethodologyNode, MethodologyState, MethodologyVersion, ValidationRule
-from methodology.selectors import methodology_diff, methodology_document, methodology_next_free_label
+from methodology.selectors import (
+    methodology_diff,
+    methodology_document,
+    methodology_next_free_label,
+    methodology_tree,
+    methodology_weight_diff,
+)
 from methodology.services import (
     methodology_clone,
     methodology_publish,
@@ -62,6 +75,8 @@ class VersionPartInline(admin.TabularInline):
 
     formset = VersionPartFormSet
     extra = 0
+    # Folded (details/summary, no script): the tree above shows the version at a glance; open a table to edit.
+    classes = ("collapse",)
     show_change_link = True
     # Narrow inputs, so that a row of the indicator table fits on a screen.
     formfield_overrides = {
@@ -123,10 +138,13 @@ class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "version", "title_zh", "title_en")
     list_select_related = ("cloned_from",)
     readonly_fields = ("state", "cloned_from", "created_at", "published_at", "published_by")
+    form = MethodologyVersionForm
     fieldsets = (
         (None, {"fields": ("code", "version", "title_zh", "title_en", "notes")}),
-        (_("Checks and engine settings"), {"fields": ("check_severities", "engine_settings")}),
-        (_("Life cycle"), {"fields": ("state", "cloned_from", "created_at", "published_at", "published_by")}),
+        (_("Engine settings"), {"fields": ENGINE_FIELDS, "classes": ("collapse", "engine-settings")}),
+        (_("Checks"), {"fields": ("check_severities",), "classes": ("collapse",)}),
+        (_("Life cycle"), {"fields": ("state", "cloned_from", "created_at", "published_at", "published_by"),
+                           "classes": ("collapse",)}),
     )
     inlines = (MethodologyNodeInline, IndicatorInline, ValidationRuleInline)
     actions = ("clone_selected", "publish_selected", "retire_selected", "export_selected", "compare_selected")
@@ -134,6 +152,14 @@ class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
 
     def version_of(self, obj):
         return obj
+
+    def get_fieldsets(self, request, obj=None):
+        """The typed engine fields to whoever may change the version; the settings document (read-only) to
+        whoever may only view it, e.g. a frozen version."""
+        if self.has_change_permission(request, obj):
+            return self.fieldsets
+        return tuple((name, {**options, "fields": ("engine_settings",)}) if options["fields"] == ENGINE_FIELDS
+                     else (name, options) for name, options in self.fieldsets)
 
     def get_urls(self):
         info = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -150,6 +176,7 @@ class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The object's own change permission is off once frozen; retiring needs the model's.
         context["has_lifecycle_permission"] = self.has_change_permission(request)
+        context["tree"] = methodology_tree(version=obj) if obj is not None else None
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Actions on the change list.
@@ -247,9 +274,10 @@ class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         bound = "old" in request.GET and "new" in request.GET
         form = MethodologyCompareForm(request.GET if bound else None, initial=request.GET.dict())
-        groups, totals = None, {}
+        groups, totals, weight_changes = None, {}, []
         if form.is_valid():
             items = methodology_diff(old=form.cleaned_data["old"], new=form.cleaned_data["new"])
+            weight_changes = methodology_weight_diff(old=form.cleaned_data["old"], new=form.cleaned_data["new"])
             groups = diff_groups(items)
             totals = {status: sum(1 for item in items if item.status == status) for status, _label in DIFF_STATUSES}
         return TemplateResponse(request, "admin/methodology/methodologyversion/diff.html", {
@@ -258,6 +286,7 @@ class MethodologyVersionAdmin(FrozenVersionAdminMixin, admin.ModelAdmin):
             "title": gettext("Compare methodology versions"),
             "form": form,
             "groups": groups,
+            "weight_changes": weight_changes,
             "totals": totals,
             "total": sum(totals.values()),
         })

@@ -51,46 +51,59 @@ def return_start(request, period_id: int):
 STATUS_CHOICES = ObservationStatus.choices
 
 
+def _posted(posted, name):
+    return posted.get(name) if posted is not None else None
+
+
+def _form_row(code, variable, *, row, last, posted=None, findings=(), flags=(), comments=(), evidence=(),
+              conflict=False, is_context=False) -> dict:
+    """What the form shows for one value. The change against last year is that of the value in the field
+    (typed, else stored), the value the findings speak of; the explanation box opens as soon as a
+    warning asks for one, stored or found in what was just typed."""
+    value = row.value if row else None
+    posted_value = _posted(posted, f"value-{code}")
+    # A typed value the checks refuse has no change to show (the stored one is not what the field holds).
+    shown_value = value if posted_value is None else validation.admit_value(variable, posted_value)[0]
+    return {
+        "code": code, "slug": code.replace(".", "_"),
+        "name": pick(variable, "name"), "unit": pick(variable, "unit"),
+        "definition": pick(variable, "definition"), "decimals": variable.decimals,
+        "value": validation.number_text(value),
+        "input": posted_value if posted_value is not None else validation.number_text(value),
+        "last_year": validation.number_text(last),
+        "change": change_text(shown_value, last),
+        "status": _posted(posted, f"status-{code}") or (row.observation_status if row else "final"),
+        "source": _posted(posted, f"source-{code}") or (row.source_note if row else ""),
+        "explanation": _posted(posted, f"explanation-{code}") or (row.explanation if row else ""),
+        "findings": [{"severity": f.severity, "text": f.render()} for f in findings],
+        "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
+                   "decision_label": f.get_decision_display()} for f in flags],
+        "needs_explanation": any(f.severity == Severity.WARNING for f in (*flags, *findings)),
+        "rejected": any(f.decision == ExplanationDecision.REJECTED for f in flags),
+        "comments": comments,
+        "evidence": evidence,
+        "conflict": conflict,
+        "is_context": is_context,
+    }
+
+
 def _form_rows(indicator_return, stored, *, posted=None, result=None, conflict_codes=()):
     """Everything the form shows per value, grouped by dimension and group; ``stored`` holds the
     return's ``review_values`` by code."""
     spec = selectors.period_spec(period=indicator_return.period)
     variables = validation.variables(spec)
     previous = selectors.previous_approved_values(indicator_return=indicator_return)
-    flags = {code: list(value.flags.all()) for code, value in stored.items()}
     comments = selectors.return_comments_by_code(indicator_return=indicator_return)
     evidence = selectors.return_evidence_by_code(indicator_return=indicator_return)
-    rows = {}
-    for code, variable in variables.items():
-        row = stored.get(code)
-        value = row.value if row else None
-        last = previous.get(code)
-        posted_value = posted.get(f"value-{code}") if posted is not None else None
-        findings = result.for_code(code) if result is not None else []
-        rows[code] = {
-            "code": code, "slug": code.replace(".", "_"),
-            "name": pick(variable, "name"), "unit": pick(variable, "unit"),
-            "definition": pick(variable, "definition"), "decimals": variable.decimals,
-            "value": validation.number_text(value),
-            "input": posted_value if posted_value is not None else validation.number_text(value),
-            "last_year": validation.number_text(last),
-            "change": change_text(value, last),
-            "status": (posted.get(f"status-{code}") if posted is not None else None) or (
-                row.observation_status if row else "final"),
-            "source": (posted.get(f"source-{code}") if posted is not None else None) or (
-                row.source_note if row else ""),
-            "explanation": (posted.get(f"explanation-{code}") if posted is not None else None) or (
-                row.explanation if row else ""),
-            "findings": [{"severity": f.severity, "text": f.render()} for f in findings],
-            "flags": [{"severity": f.severity, "text": f.render(), "decision": f.decision,
-                       "decision_label": f.get_decision_display()} for f in flags.get(code, [])],
-            "needs_explanation": any(f.severity == Severity.WARNING for f in flags.get(code, [])),
-            "rejected": any(f.decision == ExplanationDecision.REJECTED for f in flags.get(code, [])),
-            "comments": comments.get(code, []),
-            "evidence": evidence.get(code, []),
-            "conflict": code in conflict_codes,
-            "is_context": code in {item.code for item in spec.context_variables},
-        }
+    context_codes = {item.code for item in spec.context_variables}
+    rows = {
+        code: _form_row(code, variable, row=stored.get(code), last=previous.get(code), posted=posted,
+                        findings=result.for_code(code) if result is not None else [],
+                        flags=list(stored[code].flags.all()) if code in stored else [],
+                        comments=comments.get(code, []), evidence=evidence.get(code, []),
+                        conflict=code in conflict_codes, is_context=code in context_codes)
+        for code, variable in variables.items()
+    }
     sections = []
     for section in selectors.form_sections(spec):
         groups = [{"code": group.code, "name": pick(group, "name"), "rows": [rows[code] for code in group.codes]}
@@ -195,7 +208,9 @@ def return_detail(request, pk: int):
 @login_required
 @require_POST
 def return_validate(request, pk: int, code: str):
-    """Inline feedback for one field (htmx): what saving this value would say; nothing is stored."""
+    """Inline feedback for one field (htmx): what saving this value would say; nothing is stored. To htmx
+    the row's parts that depend on the value come along (the change against last year, the explanation
+    box), so that a warning and its explanation can be saved in one go."""
     indicator_return = visible_return(request, pk)
     if not user_may_edit_values(request.user, indicator_return):
         raise PermissionDenied
@@ -203,8 +218,18 @@ def return_validate(request, pk: int, code: str):
                                     raw=request.POST.get(f"value-{code}", ""))
     if findings is None:
         raise Http404
-    return render(request, "reporting/_partials/findings.html", {
-        "findings": [{"severity": f.severity, "text": f.render()} for f in findings], "checked": True})
+    if not request.htmx:
+        return render(request, "reporting/_partials/findings.html", {
+            "findings": [{"severity": f.severity, "text": f.render()} for f in findings], "checked": True})
+    variable = validation.variables(selectors.period_spec(period=indicator_return.period))[code]
+    stored = selectors.review_values(indicator_return=indicator_return).filter(indicator__code=code).first()
+    row = _form_row(code, variable, row=stored, posted=request.POST, findings=findings,
+                    last=selectors.previous_approved_values(indicator_return=indicator_return).get(code),
+                    flags=list(stored.flags.all()) if stored else [])
+    # A box already on the page (its text came along) stays as it is: the filer may be typing in it.
+    return render(request, "reporting/_partials/value_check.html", {
+        "row": row, "may_edit": True, "checked": True,
+        "swap_explanation": f"explanation-{code}" not in request.POST})
 
 
 @login_required
