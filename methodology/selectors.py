@@ -2,6 +2,8 @@
 import re
 from collections import defaultdict
 
+from django.db.models import QuerySet
+
 from indices.engine import spec as methodology_spec_module
 from indices.engine.spec import (
     Bounds,
@@ -12,7 +14,14 @@ from indices.engine.spec import (
     NodeSpec,
     RuleSpec,
 )
-from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
+from methodology.models import (
+    Indicator,
+    IndicatorKind,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+    ValidationRule,
+)
 
 _PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
 
@@ -113,3 +122,8 @@ def methodology_next_free_label(*, code: str, version: str) -> str:
     while f"{stem}{number}" in taken:
         number += 1
     return f"{stem}{number}"
+
+
+def methodology_drafts() -> QuerySet[MethodologyVersion]:
+    """Versions still being written (a methodologist's unfinished work), newest first."""
+    return MethodologyVersion.objects.filter(state=MethodologyState.DRAFT).order_by("-created_at", "-id")
