@@ -259,6 +259,7 @@ ADMIN_MODELS: dict[str, tuple[tuple, tuple, tuple, tuple]] = {
     "reporting.valuechange":            (N, N, N, V),
     "reporting.evidencefile":           (N, N, N, V),
     "reporting.importreport":           (N, N, N, V),
+    "reporting.notification":           (N, N, N, V),
     "otp_totp.totpdevice":              (N, V, N, V),  # reset (delete), never read or edited
     "methodology.methodologyversion":   (R, N, N, R),  # the object: a draft
     "methodology.methodologynode":      (R, N, N, R),

@@ -55,6 +55,8 @@ def filer_home(*, user) -> list[FilerStep]:
         else:
             step = {ReturnState.DRAFT: DRAFT, ReturnState.RETURNED: RETURNED, ReturnState.SUBMITTED: SUBMITTED,
                     ReturnState.APPROVED: APPROVED}.get(current.state, CLOSED)
+            if step in (DRAFT, RETURNED) and not row.window.open:  # past the lock date without an extension
+                step = LOCKED if row.window.reason == "locked" else CLOSED
         steps.append(FilerStep(row=row, step=step, comments=comments.get(current.pk, 0) if current else 0))
     return steps
 

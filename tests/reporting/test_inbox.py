@@ -114,3 +114,20 @@ def test_the_inbox_is_paginated(client, reviewer):
 
 def test_anonymous_readers_log_in_first(client):
     assert client.get("/inbox/").status_code == HTTPStatus.FOUND
+
+
+def test_an_extension_notifies_the_citys_filers_and_the_reviewers_each_with_their_page(
+        period, today, reviewer, filer_chongqing, filer_chengdu, django_capture_on_commit_callbacks):
+    import datetime
+
+    from reporting.services import period_extension_grant
+
+    with django_capture_on_commit_callbacks(execute=True):
+        period_extension_grant(period=period, city=filer_chongqing.city, until=today + datetime.timedelta(days=70),
+                               reason="统计局延迟发布", actor=reviewer)
+    links = dict(Notification.objects.filter(event="extension").values_list("recipient", "link"))
+    assert links == {reviewer.pk: "/review/board/", filer_chongqing.pk: "/returns/"}
+    until = (today + datetime.timedelta(days=70)).isoformat()
+    with translation.override("en"):
+        assert Notification.objects.get(recipient=filer_chongqing).subject == (
+            f"Chongqing may keep editing its return for 2024 until {until}")

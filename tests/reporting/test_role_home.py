@@ -115,3 +115,10 @@ def test_anonymous_readers_get_the_front_page(client, period):
     content = client.get("/").content.decode()
     assert "报送期" in content and 'data-testid="home-filer"' not in content
     assert IndicatorReturn.objects.filter(state=ReturnState.DRAFT).count() == 0
+
+
+def test_a_draft_past_the_lock_date_is_locked(draft, filer_chongqing, today):
+    ReportingPeriod.objects.filter(pk=draft.period_id).update(due_on=today - datetime.timedelta(days=20),
+                                                             locks_on=today - datetime.timedelta(days=10))
+    step = steps_by_year(filer_chongqing)[2024]
+    assert (step.step, step.to_do, step.past_due) == ("locked", False, True)
