@@ -6,9 +6,9 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
 from ccfi_portal import api_docs, health, observability
+from indices import views as indices_views
 from indices.api import urls as indices_api
 from methodology.api import urls as methodology_api
-from reporting import views as reporting_views
 from reporting.api import urls as reporting_api
 
 api_router = DefaultRouter()
@@ -19,7 +19,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", observability.metrics, name="metrics"),  # loopback or a bearer token only (README)
-    path("", reporting_views.home, name="home"),
+    path("", indices_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),

@@ -46,6 +46,15 @@ from indices.reports.selectors import run_report_builds, user_may_see_city_repor
 from indices.reports.services import reports_rebuild
 from reporting.models import ReportingPeriod
 from reporting.selectors import returns_visible_to
+from reporting.views import home as front_page
+
+
+def home(request):
+    """Signed in with a role: what to do next (indices.selectors.role_home). Otherwise the portal's front page."""
+    page = selectors.role_home(user=request.user)
+    if not page.has_role:
+        return front_page(request)
+    return render(request, "indices/home.html", {"home": page})
 
 
 def _wants_provisional(request) -> bool:

@@ -3,6 +3,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from indices.engine import spec as methodology_spec_module
 from indices.engine.errors import EngineError
 from indices.engine.spec import (
@@ -15,7 +17,14 @@ from indices.engine.spec import (
     RuleSpec,
 )
 from indices.engine.tree import document_weights
-from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyVersion, ValidationRule
+from methodology.models import (
+    Indicator,
+    IndicatorKind,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+    ValidationRule,
+)
 
 _PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
 
@@ -198,3 +207,8 @@ def methodology_tree_order(*, version: MethodologyVersion) -> list[str]:
     then its context variables: the order the admin lists them in."""
     spec = methodology_spec(version=version)
     return [item.code for _, _, item in spec.walk() if item.code] + [item.code for item in spec.context_variables]
+
+
+def methodology_drafts() -> QuerySet[MethodologyVersion]:
+    """Versions still being written (a methodologist's unfinished work), newest first."""
+    return MethodologyVersion.objects.filter(state=MethodologyState.DRAFT).order_by("-created_at", "-id")

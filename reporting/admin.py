@@ -11,6 +11,7 @@ from reporting.models import (
     EvidenceFile,
     ImportReport,
     IndicatorReturn,
+    Notification,
     PeriodExtension,
     ReportingPeriod,
     ReturnSnapshot,
@@ -114,3 +115,12 @@ class ImportReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     exclude = ("file", "rows")
 
 
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who was told what, and whether they have read it (support: "I never got the notice")."""
+    list_display = ("created_at", "recipient", "event", "read_at")
+    list_filter = ("event",)
+    search_fields = ("recipient__username",)
+    list_select_related = ("recipient",)

@@ -5,11 +5,13 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import City
 from audit.models import AppendOnlyModel
+from ccfi_portal.i18n import pick
 from methodology.models import Severity
 from reporting.validation import render_message
 
@@ -418,3 +420,60 @@ class ImportReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_state_display()})"
+
+
+class NotificationEvent(models.TextChoices):
+    """The workflow steps people are told about, by e-mail and in the portal's inbox (reporting.notifications)."""
+    SUBMITTED = "submitted", _("Return submitted")
+    RETURNED = "returned", _("Return sent back")
+    APPROVED = "approved", _("Return approved")
+    AMENDMENT = "amendment", _("Amendment opened")
+    EXTENSION = "extension", _("Deadline extended")
+
+
+# Each event's subject, translated when read, so the inbox speaks the reader's language (and the e-mail both).
+NOTIFICATION_SUBJECTS = {
+    NotificationEvent.SUBMITTED: gettext_noop("%(city)s submitted its return for %(year)s"),
+    NotificationEvent.RETURNED: gettext_noop("Your return for %(year)s was sent back for revision"),
+    NotificationEvent.APPROVED: gettext_noop("Your return for %(year)s was approved"),
+    NotificationEvent.AMENDMENT: gettext_noop("An amendment of %(city)s's return for %(year)s was opened"),
+    NotificationEvent.EXTENSION: gettext_noop("%(city)s may keep editing its return for %(year)s until %(until)s"),
+}
+
+
+def notification_subject(event: str, params: dict, language: str | None = None) -> str:
+    """The event's subject in ``language`` (by default the active one); ``params`` hold the city's name in both
+    languages (city_zh, city_en), the year and any extra (until)."""
+    with translation.override(language or translation.get_language()):
+        values = {**params, "city": pick(params, "city")}
+        return translation.gettext(NOTIFICATION_SUBJECTS[event]) % values
+
+
+class Notification(models.Model):
+    """One person's in-app notice of a workflow step, beside the e-mail: the event and its parameters, so the
+    subject is said in the reader's language when read."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                                  related_name="notifications")
+    event = models.CharField(_("event"), max_length=20, choices=NotificationEvent.choices)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.event} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def subject(self) -> str:
+        return notification_subject(self.event, self.params)
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -80,6 +80,12 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("api_token_revoke", "GET"): POST_ONLY,
     ("api_token_revoke", "POST"): (LOGIN, OK, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE),  # the filer's token: theirs only
     ("set_language", "POST"): everyone(OK),
+    # The inbox: each user's own notices; opening one marks it read and redirects to its page (the filer's own
+    # notice here: anyone else gets 404).
+    ("reporting:inbox", "GET"): signed_in(OK),
+    ("reporting:inbox_open", "GET"):             (LOGIN, OK, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE),
+    ("reporting:inbox_read_all", "GET"): POST_ONLY,
+    ("reporting:inbox_read_all", "POST"): signed_in(OK),
     ("healthz", "GET"): everyone(OK),  # probes: public, past every login gate
     ("readyz", "GET"): everyone(OK),  # 200: the tests run tasks in-process (broker and workers "eager")
     ("metrics", "GET"): everyone(OK),  # the test client is 127.0.0.1; other addresses: tests/test_observability.py
@@ -269,6 +275,7 @@ ADMIN_MODELS: dict[str, tuple[tuple, tuple, tuple, tuple]] = {
     "reporting.valuechange":            (N, N, N, V),
     "reporting.evidencefile":           (N, N, N, V),
     "reporting.importreport":           (N, N, N, V),
+    "reporting.notification":           (N, N, N, V),
     "otp_totp.totpdevice":              (N, V, N, V),  # reset (delete), never read or edited
     "methodology.methodologyversion":   (R, N, N, R),  # the object: a draft
     "methodology.methodologynode":      (R, N, N, R),
@@ -482,13 +489,17 @@ def _build() -> World:
         user_id=world.users["filer"], name="matrix", key_hash=hashlib.sha256(b"matrix").hexdigest(),
         prefix="ccfi_matrix",
         expires_at=timezone.now() + datetime.timedelta(days=90))
+    notice = _model("reporting.Notification").objects.create(
+        recipient_id=world.users["filer"], event="approved", params={"city_zh": "重庆", "city_en": "Chongqing",
+                                                                      "year": period_2024.data_year},
+        link=reverse("reporting:return_detail", args=[approved.pk]))
     world.ids = {
         "period": period.pk, "draft_a": draft_a, "approved_a": approved.pk, "code": code,
         "evidence": evidence.pk, "import_report": import_report, "published_run": published.pk,
         "provisional_run": provisional.pk, "year": period_2024.data_year, "city": CITY_A,
         "methodology": (version.code, version.version, version.pk), "draft_methodology": draft_version,
         "reports": reports, "device": device.pk, "city_a": city_a.pk,
-        "open_year": period.data_year, "api_token": api_token.pk,
+        "open_year": period.data_year, "api_token": api_token.pk, "notice": notice.pk,
     }
     # One real object per ModelAdmin: the filer's account, a role, city A's draft, the draft methodology's parts.
     parts = {"methodology.methodologyversion": draft_version.pk}
@@ -550,6 +561,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "reports:city": {"year": ids["year"], "code": ids["city"], "language": "zh-hans"},
         "city-detail": {"code": ids["city"]},
         "api_token_revoke": {"pk": ids["api_token"]},
+        "reporting:inbox_open": {"pk": ids["notice"]},
         "methodology-detail": {"pk": version_pk},
         "run-detail": {"pk": ids["published_run"]},
         "methodology-document": {"pk": version_pk},

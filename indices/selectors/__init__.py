@@ -2,6 +2,7 @@
 
 Every public name is re-exported here, so ``from indices.selectors import X`` and ``selectors.X`` work
 wherever the code and the tests use them."""
+from indices.selectors.home import MethodologistHome, RoleHome, methodologist_home, role_home
 from indices.selectors.inputs import (
     IndexInputs,
     index_inputs,
@@ -64,6 +65,10 @@ from indices.selectors.runs import (
 )
 
 __all__ = [
+    "MethodologistHome",
+    "RoleHome",
+    "methodologist_home",
+    "role_home",
     "RevisedCity",
     "RunRevision",
     "run_revision",

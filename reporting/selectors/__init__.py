@@ -28,11 +28,14 @@ from reporting.selectors.access import (
 from reporting.selectors.dashboard import (
     BoardCell,
     DashboardRow,
+    board_totals,
     city_list,
     completeness_board,
     filer_dashboard,
     period_overview_list,
 )
+from reporting.selectors.home import FilerStep, ReviewerHome, filer_home, reviewer_home
+from reporting.selectors.inbox import notification_unread_count, notifications_for, notifications_unread_latest
 from reporting.selectors.review import (
     DiffRow,
     ReviewData,
@@ -62,6 +65,13 @@ from reporting.selectors.values import (
 )
 
 __all__ = [
+    "FilerStep",
+    "ReviewerHome",
+    "filer_home",
+    "notification_unread_count",
+    "notifications_for",
+    "notifications_unread_latest",
+    "reviewer_home",
     "AMENDMENT_EXISTS",
     "NOT_APPROVED",
     "NOT_EDITABLE",
@@ -70,6 +80,7 @@ __all__ = [
     "PERIOD_LOCKED",
     "BoardCell",
     "DashboardRow",
+    "board_totals",
     "DiffRow",
     "ReviewData",
     "FilingWindow",

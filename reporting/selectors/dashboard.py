@@ -129,3 +129,14 @@ def completeness_board(*, period: ReportingPeriod) -> list[BoardCell]:
                                submitted_at=submitted_at, on_time=on_time, extended_until=extensions.get(city.pk),
                                revision=item.revision if item else None))
     return cells
+
+
+def board_totals(cells: list[BoardCell]) -> dict[str, int]:
+    """The board's counts: cities that submitted (on time, late), that have an approved revision, and all."""
+    return {
+        "submitted": sum(1 for cell in cells if cell.submitted_at),
+        "approved": sum(1 for cell in cells if cell.approved),
+        "on_time": sum(1 for cell in cells if cell.on_time),
+        "late": sum(1 for cell in cells if cell.on_time is False),
+        "cities": len(cells),
+    }

@@ -14,6 +14,7 @@ from reporting.services.imports import (
     values_import_apply,
     values_import_preview,
 )
+from reporting.services.inbox import notification_mark_read, notifications_mark_all_read
 from reporting.services.values import (
     Change,
     SaveOutcome,
@@ -50,6 +51,8 @@ from reporting.services.workflow import (
 )
 
 __all__ = [
+    "notification_mark_read",
+    "notifications_mark_all_read",
     "AMENDMENT_NEEDS_REASON",
     "EXPLAIN_FLAGGED",
     "EXPLANATION_REJECTED",

@@ -3,6 +3,7 @@ from django import template
 from accounts.permissions import user_is_filer, user_is_methodologist, user_is_reviewer
 from ccfi_portal.i18n import pick as localized
 from reporting.models import Channel
+from reporting.selectors import notification_unread_count
 from reporting.validation import observation_status_label
 
 register = template.Library()
@@ -15,6 +16,14 @@ def portal_roles(user) -> dict:
         return {}
     return {"filer": user_is_filer(user), "reviewer": user_is_reviewer(user),
             "methodologist": user_is_methodologist(user)}
+
+
+@register.simple_tag
+def unread_notice_count(user) -> int:
+    """The badge on the inbox link of the menu."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return notification_unread_count(user=user)
 
 
 @register.filter

@@ -1,4 +1,5 @@
-"""The portal's front page."""
+"""The portal's front page, for readers not signed in (signed-in people get their role's home page:
+indices.views.home)."""
 from __future__ import annotations
 
 from django.shortcuts import render

@@ -165,12 +165,6 @@ def completeness_board(request):
                 messages.success(request, _("Extension granted."))
                 return redirect(reverse("reporting:board") + f"?period={period.pk}")
     cells = selectors.completeness_board(period=period) if period else []
-    totals = {
-        "submitted": sum(1 for cell in cells if cell.submitted_at),
-        "approved": sum(1 for cell in cells if cell.approved),
-        "on_time": sum(1 for cell in cells if cell.on_time),
-        "late": sum(1 for cell in cells if cell.on_time is False),
-        "cities": len(cells),
-    }
+    totals = selectors.board_totals(cells)
     return render(request, "reporting/board.html", {"periods": periods, "period": period, "cells": cells,
                                                     "totals": totals, "extension_form": extension_form})
