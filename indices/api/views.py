@@ -2,6 +2,7 @@
 only (a provisional run is never served there); the secretariat's endpoints (``index-runs``) ask the
 predicates of accounts.permissions, as the run pages do."""
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -91,13 +92,27 @@ class ReportingPeriodViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ReportingPeriod.objects.select_related("methodology").order_by("-data_year")
 
 
+class NullsLastOrdering(filters.OrderingFilter):
+    """A city without a score comes last either way (PostgreSQL sorts NULL first when descending, SQLite when
+    ascending), and ties keep one order, so that pages do not overlap."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field = F(self.param_map.get(param.lstrip("-"), param.lstrip("-")))
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        ordered = super().filter(qs, value)
+        return ordered.order_by(*ordered.query.order_by, "pk") if value else ordered
+
+
 class ScoreFilter(filters.FilterSet):
     year = filters.NumberFilter(field_name="run__period__data_year", help_text="The data year.")
     run = filters.NumberFilter(field_name="run_id")
     node = filters.CharFilter(field_name="code", help_text="A node or indicator code, e.g. M1 or M1.1.")
     level = filters.NumberFilter(help_text="0: the index; 1: dimensions; then groups and indicators.")
     city = filters.CharFilter(field_name="city__code", help_text="A city code, e.g. 500000.")
-    ordering = filters.OrderingFilter(fields=(
+    ordering = NullsLastOrdering(fields=(
         ("value", "score"), ("rank", "rank"), ("city__code", "city"), ("run__period__data_year", "year"),
         ("code", "node")))
 
