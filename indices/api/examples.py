@@ -47,7 +47,10 @@ SECRETARIAT_RUN_DETAIL = OpenApiExample("A run with its diagnostics", response_o
         "indicators": [{"code": "M1.1", "name_zh": "…", "name_en": "…", "availability": 1.0}],
         "groups": [{"code": "M1", "name_zh": "…", "name_en": "…", "alpha": 0.81}], "correlation_flags": [],
         "sensitivity": [{"code": "M2", "name_zh": "…", "name_en": "…", "shift": 1.4}],
-        "treatments": [], "imputed_cells": []}})
+        "treatments": [], "imputed_cells": []},
+    "work": [{"id": 311, "task": "indices.recompute_index", "state": "done", "data_year": 2024, "run": None,
+              "created_at": "2026-04-02T09:00:00+08:00"}],
+    "report_builds": None})
 RECOMPUTE_REQUEST = OpenApiExample("Recompute 2024", value={"data_year": 2024}, request_only=True)
 RECOMPUTE_ACCEPTED = OpenApiExample("Queued", status_codes=["202"], response_only=True, value={
     "id": 311, "task": "indices.recompute_index", "state": "pending", "data_year": 2024, "run": None,

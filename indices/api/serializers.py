@@ -134,10 +134,6 @@ class RunDiagnosticsSerializer(serializers.Serializer):
     imputed_cells = serializers.ListField(child=serializers.DictField())
 
 
-class SecretariatRunDetailSerializer(SecretariatRunSerializer):
-    diagnostics = RunDiagnosticsSerializer(source="explanation")
-
-
 class WorkRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     task = serializers.CharField()
@@ -145,6 +141,29 @@ class WorkRequestSerializer(serializers.Serializer):
     data_year = serializers.IntegerField(source="period.data_year", allow_null=True, default=None)
     run = serializers.IntegerField(source="run_id", allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+class ReportBuildSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    language = serializers.CharField()
+    city = serializers.CharField(source="city.code", allow_null=True, default=None)
+    state = serializers.CharField()
+    error = serializers.CharField()
+    built_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReportBuildsSerializer(serializers.Serializer):
+    white_papers = ReportBuildSerializer(many=True)
+    city_reports_built = serializers.IntegerField()
+    city_reports_failed = ReportBuildSerializer(many=True)
+
+
+class SecretariatRunDetailSerializer(SecretariatRunSerializer):
+    """The run page's content: diagnostics, and for the secretariat its background work and report builds."""
+
+    diagnostics = RunDiagnosticsSerializer(source="explanation")
+    work = WorkRequestSerializer(many=True, source="work_items")
+    report_builds = ReportBuildsSerializer(allow_null=True, help_text="Of a published run; null otherwise.")
 
 
 class RecomputeInputSerializer(serializers.Serializer):

@@ -41,7 +41,7 @@ from indices.api.serializers import (
 )
 from indices.forms import WhatIfForm
 from indices.models import UNFINISHED_WORK, IndexRun, Report, Score, WorkRequest
-from indices.reports.selectors import reports_visible_to
+from indices.reports.selectors import reports_visible_to, run_report_builds
 from indices.reports.services import reports_rebuild
 from reporting.models import ReportingPeriod
 
@@ -215,6 +215,8 @@ class SecretariatRunViewSet(viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         run = self.get_object()
         run.explanation = selectors.run_explanation(run=run)
+        run.work_items = selectors.work_panel(run=run).items
+        run.report_builds = run_report_builds(run=run) if run.published_at else None
         return Response(self.get_serializer(run).data)
 
     @extend_schema(request=RecomputeInputSerializer,

@@ -155,6 +155,8 @@ def test_runs_with_diagnostics_for_the_secretariat(client, published):
     detail = client.get(f"/api/v1/index-runs/{published.pk}/").json()
     assert detail["state"] == "succeeded" and detail["input_hash"] == published.input_hash
     assert detail["diagnostics"]["indicators"] and "name_zh" in detail["diagnostics"]["indicators"][0]
+    assert detail["report_builds"]["city_reports_built"] == 0 and isinstance(detail["work"], list)
+    assert client.get(f"/api/v1/index-runs/{provisional.pk}/").json()["report_builds"] is None
 
 
 def test_recompute_answers_202_with_the_outbox_request(client, published):
