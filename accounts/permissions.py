@@ -72,6 +72,11 @@ def may_rebuild_reports(user) -> bool:
     return user_is_methodologist(user)
 
 
+def may_import_methodology(user) -> bool:
+    """A methodology document imported as a draft (the API; in the admin, the methodologist's model permissions)."""
+    return user_is_methodologist(user)
+
+
 def may_try_methodology(user) -> bool:
     """The what-if of a draft methodology against a published run."""
     return user_is_methodologist(user)

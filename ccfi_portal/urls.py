@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
+from audit.api import urls as audit_api
 from ccfi_portal import api_docs, health, observability
 from indices import views as indices_views
 from indices.api import urls as indices_api
@@ -12,7 +13,8 @@ from methodology.api import urls as methodology_api
 from reporting.api import urls as reporting_api
 
 api_router = DefaultRouter()
-for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes, *indices_api.routes):
+for prefix, viewset, basename in (*reporting_api.routes, *methodology_api.routes, *indices_api.routes,
+                                 *audit_api.routes):
     api_router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
@@ -33,6 +35,7 @@ urlpatterns = [
     path("", include("indices.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(reporting_api.urlpatterns)),
+    path("api/v1/", include(indices_api.urlpatterns)),
     path("api/v1/", include(api_router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The documentation pages, their assets served by the portal (drf-spectacular-sidecar): docs/api.md.

@@ -213,6 +213,49 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("run-detail", "GET"): everyone(OK),
     ("run-detail.format", "GET"): everyone(OK),
     ("run-detail[provisional]", "GET"): everyone(HIDE),
+    # Public reads of published data (issue 14): periods, scores at every node, a city's history, reports, a run's
+    # methodology. A score of the provisional run is 404 for everyone; a city's report as on the reports page.
+    ("period-list", "GET"): everyone(OK),
+    ("period-list.format", "GET"): everyone(OK),
+    ("period-detail", "GET"): everyone(OK),
+    ("period-detail.format", "GET"): everyone(OK),
+    ("score-list", "GET"): everyone(OK),
+    ("score-list.format", "GET"): everyone(OK),
+    ("score-detail", "GET"): everyone(OK),
+    ("score-detail.format", "GET"): everyone(OK),
+    ("score-detail[provisional]", "GET"): everyone(HIDE),
+    ("city-history", "GET"): everyone(OK),
+    ("report-list", "GET"): everyone(OK),
+    ("report-list.format", "GET"): everyone(OK),
+    ("report-detail", "GET"): everyone(OK),  # the white paper
+    ("report-detail.format", "GET"): everyone(OK),
+    ("report-detail[city]", "GET"):              (HIDE, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("run-methodology", "GET"): everyone(OK),
+    ("run-methodology.format", "GET"): everyone(OK),
+    # The secretariat's API (may_see_provisional, may_recompute_index, may_publish_run, may_rebuild_reports,
+    # may_try_methodology): as the run pages. Empty bodies: 400 (ok) after the permission decision.
+    ("index-run-list", "GET"):                   (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-list.format", "GET"):            (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-detail", "GET"):                 (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),  # the provisional run
+    ("index-run-detail.format", "GET"):          (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-recompute", "GET"):              (DENY, DENY, DENY, 405, 405, DENY, DENY, 405),
+    ("index-run-recompute", "POST"):             (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-recompute.format", "POST"):      (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-publish", "GET"):                (DENY, DENY, DENY, DENY, 405, DENY, DENY, 405),
+    ("index-run-publish", "POST"):               (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),  # provisional: 400
+    ("index-run-publish.format", "POST"):        (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),
+    ("index-run-reports-rebuild", "POST"):       (DENY, DENY, DENY, DENY, 202, DENY, DENY, 202),
+    ("index-run-reports-rebuild.format", "POST"): (DENY, DENY, DENY, DENY, 202, DENY, DENY, 202),
+    ("index-run-what-if", "GET"):                (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),  # no version: 400
+    ("index-run-what-if.format", "GET"):         (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),
+    ("methodology-import", "GET"):               (DENY, DENY, DENY, DENY, 405, DENY, DENY, 405),
+    ("methodology-import", "POST"):              (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),  # empty: 400
+    ("methodology-import.format", "POST"):       (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),
+    # The audit trail: the audit administrator's (may_read_audit_trail: the audit.view_auditevent permission).
+    ("audit-event-list", "GET"):                 (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-list.format", "GET"):          (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-detail", "GET"):               (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-detail.format", "GET"):        (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
     ("api-docs", "GET"): everyone(OK),  # Swagger UI and ReDoc: public, like the schema
     ("api-redoc", "GET"): everyone(OK),
     # The admin site's own pages (staff columns: methodologist, secadmin, auditadmin, superuser).
@@ -377,7 +420,8 @@ def test_every_registered_model_admin_is_in_the_table():
 def test_the_api_root_lists_every_resource(world, db, client):
     """One router for the whole API: /api/v1/ names the resources of every app."""
     client.force_login(get_user_model().objects.get(username="reviewer"))
-    assert set(client.get("/api/v1/").json()) == {"cities", "returns", "methodologies", "runs"}
+    assert set(client.get("/api/v1/").json()) == {
+        "cities", "returns", "methodologies", "runs", "periods", "scores", "reports", "index-runs", "audit-events"}
 
 
 # The data: the demo, and what the URLs name.
@@ -500,6 +544,9 @@ def _build() -> World:
         "methodology": (version.code, version.version, version.pk), "draft_methodology": draft_version,
         "reports": reports, "device": device.pk, "city_a": city_a.pk,
         "open_year": period.data_year, "api_token": api_token.pk, "notice": notice.pk,
+        "score": Score.objects.filter(run=published).order_by("pk").values_list("pk", flat=True).first(),
+        "provisional_score": Score.objects.filter(run=provisional).order_by("pk").values_list("pk", flat=True).first(),
+        "audit_event": _model("audit.AuditEvent").objects.order_by("-pk").values_list("pk", flat=True).first(),
     }
     # One real object per ModelAdmin: the filer's account, a role, city A's draft, the draft methodology's parts.
     parts = {"methodology.methodologyversion": draft_version.pk}
@@ -565,6 +612,16 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "methodology-detail": {"pk": version_pk},
         "run-detail": {"pk": ids["published_run"]},
         "methodology-document": {"pk": version_pk},
+        "period-detail": {"data_year": ids["year"]},
+        "score-detail": {"pk": ids["score"]},
+        "city-history": {"code": ids["city"]},
+        "report-detail": {"pk": ids["reports"]["white_paper"]},
+        "run-methodology": {"pk": ids["published_run"]},
+        "index-run-detail": {"pk": ids["provisional_run"]},
+        "index-run-publish": {"pk": ids["provisional_run"]},
+        "index-run-reports-rebuild": {"pk": ids["published_run"]},
+        "index-run-what-if": {"pk": ids["published_run"]},
+        "audit-event-detail": {"pk": ids["audit_event"]},
         "admin:auth_user_password_change": {"id": world.users["filer"]},
         "admin:otp_totp_totpdevice_config": {"pk": ids["device"]},
         "admin:otp_totp_totpdevice_qrcode": {"pk": ids["device"]},
@@ -584,6 +641,8 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
         "reports:download[city]": {"pk": ids["reports"]["city"]},
         "methodology-detail[draft]": {"pk": draft.pk},
         "run-detail[provisional]": {"pk": ids["provisional_run"]},
+        "score-detail[provisional]": {"pk": ids["provisional_score"]},
+        "report-detail[city]": {"pk": ids["reports"]["city"]},
         "admin:app_list[indices]": {"app_label": "indices"},
         "admin:app_list[accounts]": {"app_label": "accounts"},
         "admin:app_list[audit]": {"app_label": "audit"},

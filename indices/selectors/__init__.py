@@ -28,6 +28,7 @@ from indices.selectors.profiles import (
     CityProfile,
     HistoryPoint,
     ProfileItem,
+    city_history,
     city_profile,
     strengths_and_weaknesses,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "HistoryPoint",
     "CityProfile",
     "strengths_and_weaknesses",
+    "city_history",
     "city_profile",
     "WhatIfRow",
     "WeightChange",

@@ -108,13 +108,26 @@ def city_profile(*, run, city, top: int = 3) -> CityProfile:
         ((entry.difference, entry) for entry in items
          if entry.item.code in group_codes and entry.difference is not None), top=top)
 
-    root = tree.root.code
-    runs = {published.period.data_year: published for published in IndexRun.objects.published()
-            .select_related("period").defer("inputs", "diagnostics")}
+    runs = _published_runs_by_year()
     runs[run.period.data_year] = run
-    history_scores = {score.run_id: score for score in Score.objects.filter(
-        run__in=list(runs.values()), city=city, code=root)}
-    counts = dict(Score.objects.filter(run__in=list(runs.values()), code=root, rank__isnull=False)
+    history, counts = _history(city=city, code=tree.root.code, runs=runs)
+    return CityProfile(city=city, run=run, tree=tree, items=tuple(items), strengths=tuple(strengths),
+                       weaknesses=tuple(weaknesses), history=history,
+                       cities=counts.get(run.pk, 0))
+
+
+def _published_runs_by_year() -> dict[int, IndexRun]:
+    return {published.period.data_year: published for published in IndexRun.objects.published()
+            .select_related("period", "methodology").defer("inputs", "diagnostics")}
+
+
+def _history(*, city, code: str | None, runs: dict[int, IndexRun]) -> tuple[tuple[HistoryPoint, ...], dict[int, int]]:
+    """The history points of ``city`` at ``code`` (the index when None) in ``runs`` (data year → run), and the
+    number of cities ranked there in each run."""
+    node = models.Q(code=code) if code else models.Q(level=0)
+    history_scores = {score.run_id: score for score in Score.objects.filter(node, run__in=list(runs.values()),
+                                                                            city=city)}
+    counts = dict(Score.objects.filter(node, run__in=list(runs.values()), rank__isnull=False)
                   .values("run").annotate(count=models.Count("id")).values_list("run", "count"))
     history = []
     for year in sorted(runs):
@@ -124,6 +137,10 @@ def city_profile(*, run, city, top: int = 3) -> CityProfile:
             continue
         history.append(HistoryPoint(data_year=year, run=year_run, score=score.value, rank=score.rank,
                                     cities=counts.get(year_run.pk, 0), published=year_run.is_published))
-    return CityProfile(city=city, run=run, tree=tree, items=tuple(items), strengths=tuple(strengths),
-                       weaknesses=tuple(weaknesses), history=tuple(history),
-                       cities=counts.get(run.pk, 0))
+    return tuple(history), counts
+
+
+def city_history(*, city, code: str | None = None) -> tuple[HistoryPoint, ...]:
+    """A city's score and rank at ``code`` (the index when None) in every data year's published run, oldest
+    first: the profile's history, for the API."""
+    return _history(city=city, code=code, runs=_published_runs_by_year())[0]

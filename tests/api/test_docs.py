@@ -37,3 +37,25 @@ def test_the_schema_declares_the_bearer_token(client):
         "type": "http", "scheme": "bearer",
         "description": "A personal API token made on /accounts/tokens/ (shown once)."}
     assert {"bearerAuth": []} in schema["paths"]["/api/v1/returns/"]["get"]["security"]
+
+
+# The resources of issue 14, and the cities, runs and methodologies before them (returns: reporting/api).
+EXAMPLED = ("/api/v1/cities/", "/api/v1/periods/", "/api/v1/scores/", "/api/v1/reports/", "/api/v1/runs/",
+            "/api/v1/index-runs/", "/api/v1/methodologies/", "/api/v1/audit-events/")
+
+
+def test_every_operation_of_the_index_api_has_an_example(client):
+    """drf-spectacular puts an OpenApiExample under the request's or a response's media type."""
+    schema = client.get("/api/schema/?format=json").json()
+    operations = [(path, method, operation) for path, item in schema["paths"].items() if path.startswith(EXAMPLED)
+                  for method, operation in item.items()]
+    assert len(operations) >= 20
+
+    def has_example(operation) -> bool:
+        bodies = [operation.get("requestBody", {}), *operation.get("responses", {}).values()]
+        return any("examples" in media for body in bodies for media in body.get("content", {}).values())
+
+    assert [f"{method} {path}" for path, method, operation in operations if not has_example(operation)] == []
+    scores = schema["paths"]["/api/v1/scores/"]["get"]["parameters"]
+    ordering = next(parameter for parameter in scores if parameter["name"] == "ordering")
+    assert {"rank", "-rank", "score", "-score"} <= set(ordering["schema"]["items"]["enum"])
