@@ -1,6 +1,5 @@
 """The OpenAPI examples of the index API (drf-spectacular): one or more per endpoint, as /api/docs/ shows them."""
-from drf_spectacular.extensions import OpenApiViewExtension
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample
 
 _RUN = {"id": 12, "data_year": 2024, "methodology": "CCFI 2025.1", "is_provisional": False, "units": 30,
         "published_at": "2025-06-30T08:00:00+08:00"}
@@ -66,26 +65,3 @@ WHATIF = OpenApiExample("A draft against the 2024 run", response_only=True, valu
     "rows": [{"city": "310000", "base_score": 78.41, "base_rank": 1, "new_score": 77.9, "new_rank": 2,
               "rank_change": -1}],
     "weight_changes": [{"code": "M1", "name_zh": "…", "name_en": "…", "base": 0.25, "new": 0.3}]})
-
-
-_CITY = {"code": "500000", "name_zh": "重庆", "name_en": "Chongqing", "province_zh": "重庆市",
-         "province_en": "Chongqing"}
-
-
-class CityExamples(OpenApiViewExtension):
-    """The cities' examples. Cities are reporting's (reporting.api.views.CityViewSet); while that module is being
-    changed elsewhere, the examples are added from here by drf-spectacular's view extension (by the class's dotted
-    name: nothing is imported). To move beside the view when convenient."""
-
-    target_class = "reporting.api.views.CityViewSet"
-
-    def view_replacement(self):
-        @extend_schema_view(
-            list=extend_schema(examples=[OpenApiExample("The cities", response_only=True, value={
-                "count": 1, "next": None, "previous": None, "results": [_CITY]})]),
-            retrieve=extend_schema(examples=[OpenApiExample("A city", response_only=True, value=_CITY)]),
-        )
-        class Fixed(self.target_class):
-            pass
-
-        return Fixed
