@@ -31,7 +31,7 @@ FAILING = {"serious", "critical"}
 # Not pages: files the browser downloads.
 DOWNLOADS = {"reporting:import_template", "reporting:evidence_download", "reporting:import_report",
              "indices:open_data_file", "reports:download", "reports:city"}
-PORTAL_NAMESPACES = ("reporting:", "indices:", "reports:")
+PROBES = {"healthz", "readyz", "metrics"}
 ADMIN_PAGES = {"admin:index", "admin:app_list[methodology]", "admin:methodology_methodologyversion_changelist",
                "admin:methodology_methodologyversion_change", "admin:methodology_methodologyversion_diff",
                "admin:accounts_user_changelist", "admin:accounts_user_change"}
@@ -51,14 +51,12 @@ RUN_AXE = """async (tags) => {
 
 
 def is_page(key: str, route: str, actor: str) -> bool:
-    """A GET of the portal that shows a page (the access matrix decides whether to this actor)."""
+    """A GET of the portal that shows a page (the access matrix decides whether to this actor): any route but
+    the admin's (a chosen few), the API's, the probes and downloads."""
     name = base_key(key).split("#")[0]
     if key in ADMIN_PAGES or name in ADMIN_PAGES:
         return actor in ADMIN_ACTORS
-    if route.startswith(("admin/", "api/")) or name in DOWNLOADS:
-        return False
-    return name.startswith(PORTAL_NAMESPACES) or name in {"home", "login", "password_change",
-                                                          "password_change_done", "second_factor", "api_tokens"}
+    return not route.startswith(("admin/", "api/")) and name not in DOWNLOADS | PROBES
 
 
 def pages_of(actor: str, world) -> list[tuple[str, str]]:
