@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 WHITE_PAPER_TEMPLATE = "reports/white_paper/base.html"
 CITY_REPORT_TEMPLATE = "reports/city_report.html"
+PDF_VARIANT = "pdf/ua-1"
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ def report_engine_warm_up() -> None:
 def html_to_pdf(html: str) -> RenderedReport:
     document = _html_class()(string=html, base_url="about:blank", url_fetcher=_refusing_fetcher()).render(
         font_config=_font_config())
-    content = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False)
+    # PDF/UA-1: a tagged PDF (structure tree, /MarkInfo, /Lang from <html lang>, the title shown as the window
+    # title, each chart's alt text as its figure's /Alt) that a screen reader can follow.
+    content = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False, pdf_variant=PDF_VARIANT)
     return RenderedReport(content=content, pages=len(document.pages))
 
 

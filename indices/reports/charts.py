@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 FONT = "Noto Sans CJK SC"
 INK = "#1f2a37"
@@ -48,11 +49,21 @@ def _path(segments: Sequence[str], attributes: str) -> str:
     return f'<path d="{"".join(segments)}" {attributes}/>' if segments else ""
 
 
-def _svg(width: float, height: float, body: list[str], *, title: str) -> Chart:
+def _svg(width: float, height: float, body: list[str], *, title: str, description: str = "") -> Chart:
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}mm" height="{_n(height)}mm" '
            f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}">'
            f"<title>{escape(title)}</title>{''.join(body)}</svg>")
-    return Chart(svg=svg, title=title, width=width, height=height)
+    alt = _("%(title)s. %(description)s") % {"title": title, "description": description} if description else title
+    return Chart(svg=svg, title=title, width=width, height=height, alt=alt)
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _listed(pairs: Sequence[tuple[str, float | None]]) -> str:
+    """Labels with their values, for a chart's text alternative."""
+    return _(", ").join(f"{label} {_score(value)}" for label, value in pairs)
 
 
 @dataclass(frozen=True)
@@ -64,15 +75,18 @@ class Chart:
     title: str
     width: float  # mm
     height: float
+    # The text alternative (WCAG 1.1.1; the tagged PDF's /Alt of the figure): the title and what the chart
+    # shows, e.g. the top values.
+    alt: str = ""
 
     def __html__(self) -> str:
         data = base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
-        return (f'<img class="chart" alt="{escape(self.title)}" src="data:image/svg+xml;base64,{data}" '
+        return (f'<img class="chart" alt="{escape(self.alt or self.title)}" src="data:image/svg+xml;base64,{data}" '
                 f'style="width:{_n(self.width)}mm;height:{_n(self.height)}mm">')
 
     def __str__(self) -> str:
         # Django's templates turn a value into str before escaping: hand them safe markup.
-        return mark_safe(self.__html__())  # the title is escaped, the rest is our SVG in base64  # nosec B308 B703
+        return mark_safe(self.__html__())  # the text alternative is escaped, the rest is our SVG in base64  # nosec B308 B703
 
 
 @dataclass(frozen=True)
@@ -122,7 +136,10 @@ def ranking_bars(bars: Sequence[Bar], *, axis_title: str, title: str, width: flo
         body.append(_path(boxes, 'fill="#ffffff"'))
     body.extend(_text(start, baseline, text, size=value_size, fill=MUTED) for start, baseline, text in values)
     body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
-    return _svg(width, height, body, title=title)
+    ranked = [(bar.label, bar.value) for bar in bars if bar.value is not None]
+    description = _("Highest: %(top)s; lowest: %(bottom)s.") % {
+        "top": _listed(ranked[:3]), "bottom": _listed(ranked[-1:])} if ranked else ""
+    return _svg(width, height, body, title=title, description=description)
 
 
 def _heat_colour(value: float | None) -> str:
@@ -184,7 +201,12 @@ def heat_map(rows: Sequence[str], columns: Sequence[str], values: Sequence[Seque
     body.append(_text(label_width, legend_y + 5.2, "0", size=2.1, fill=MUTED))
     body.append(_text(label_width + 66, legend_y + 5.2, "100", size=2.1, anchor="end", fill=MUTED))
     body.append(_text(label_width + 70, legend_y + 2.2, legend, size=2.1, fill=MUTED))
-    return _svg(width, height, body, title=title)
+    scored = [(f"{rows[r]} · {columns[c]}", value) for r, line in enumerate(values) for c, value in enumerate(line)
+              if value is not None]
+    description = _("%(rows)d rows by %(columns)d columns of scores; highest: %(top)s; lowest: %(bottom)s.") % {
+        "rows": len(rows), "columns": len(columns), "top": _listed([max(scored, key=lambda item: item[1])]),
+        "bottom": _listed([min(scored, key=lambda item: item[1])])} if scored else ""
+    return _svg(width, height, body, title=title, description=description)
 
 
 @dataclass(frozen=True)
@@ -238,7 +260,10 @@ def rank_bands(bands: Sequence[Band], *, cities: int, axis_title: str, title: st
                 f'y2="{_n(legend_y + 0.8)}" stroke="{MEDIAN}" stroke-width="0.6"/>')
     body.append(_text(label_width + 114, legend_y + 0.8, legend[2], size=2.1, fill=MUTED))
     body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
-    return _svg(width, height, body, title=title)
+    description = _("Rank of each of %(count)d cities with its 5–95 %% interval: %(bands)s.") % {
+        "count": len(bands), "bands": _(", ").join(
+            f"{band.label} {band.rank or '–'} ({_score(band.low)}–{_score(band.high)})" for band in bands[:3])}
+    return _svg(width, height, body, title=title, description=description)
 
 
 def radar(axes: Sequence[str], series: Sequence[float | None], reference: Sequence[float | None], *,
@@ -283,7 +308,10 @@ def radar(axes: Sequence[str], series: Sequence[float | None], reference: Sequen
                 f'stroke-width="0.7"/>')
     body.append(f'<polygon points="{median_points}" fill="none" stroke="{MEDIAN}" stroke-width="0.6" '
                 f'stroke-dasharray="1.2 0.8"/>')
-    return _svg(width, height, body, title=title)
+    scores = zip(axes, series, reference, strict=False)
+    description = _("Score (median city) on each axis: %(axes)s.") % {"axes": _(", ").join(
+        f"{name} {_score(value)} ({_score(median)})" for name, value, median in scores)}
+    return _svg(width, height, body, title=title, description=description)
 
 
 def group_strips(groups: Sequence[str], points: Sequence[Sequence[float | None]], *, medians: Sequence[float | None],
@@ -322,4 +350,6 @@ def group_strips(groups: Sequence[str], points: Sequence[Sequence[float | None]]
             body.append(f'<polygon points="{_n(x)},{_n(y - 2.4)} {_n(x + 1.8)},{_n(y)} {_n(x)},{_n(y + 2.4)} '
                         f'{_n(x - 1.8)},{_n(y)}" fill="{MEDIAN}"/>')
     body.append(_text(label_width + plot_width / 2, height - 1.5, axis_title, size=2.5, anchor="middle", fill=MUTED))
-    return _svg(width, height, body, title=title)
+    description = _("Median of the cities in each group: %(medians)s.") % {
+        "medians": _listed(list(zip(groups, medians, strict=False)))}
+    return _svg(width, height, body, title=title, description=description)

@@ -77,6 +77,11 @@ class VersionPartFormSet(BaseInlineFormSet):
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
+        # The tabular inline shows each column's label once, in the table head: each cell's input is named
+        # for a screen reader by its own aria-label (WCAG 1.3.1, 4.1.2).
+        for formfield in form.fields.values():
+            if not formfield.widget.is_hidden:
+                formfield.widget.attrs.setdefault("aria-label", formfield.label)
         field = form.fields.get("parent")
         if field is None:
             return

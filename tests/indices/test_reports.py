@@ -1,6 +1,7 @@
 """The PDF white paper and city reports: content read back from the PDFs, storage, builds, downloads."""
 import hashlib
 import io
+import re
 import time
 from http import HTTPStatus
 
@@ -83,6 +84,36 @@ def _assert_fonts_embedded(reader: PdfReader) -> None:
         assert "NotoSansCJK" in str(font["/BaseFont"]).replace("-", "")
 
 
+def _figures(node, found: list) -> list:
+    """The /Figure elements of a structure tree, depth first."""
+    node = node.get_object()
+    if isinstance(node, list):
+        for item in node:
+            _figures(item, found)
+    elif hasattr(node, "get"):
+        if node.get("/S") == "/Figure":
+            found.append(node)
+        if "/K" in node:
+            _figures(node["/K"], found)
+    return found
+
+
+def _assert_tagged(reader: PdfReader, *, lang: str, charts: int) -> list[str]:
+    """PDF/UA: marked content with a structure tree, the document's language and title, and alt text on every
+    chart (a /Figure); returns the figures' alt texts."""
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"].value is True
+    assert "/StructTreeRoot" in root
+    assert root["/Lang"] == lang
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"].value is True
+    assert reader.metadata.title
+    figures = _figures(root["/StructTreeRoot"], [])
+    assert len(figures) >= charts, len(figures)
+    alts = [str(figure.get("/Alt", "")) for figure in figures]
+    assert all(alt.strip() for alt in alts), alts
+    return alts
+
+
 def test_harfbuzz_subsetter_is_installed():
     """Without libharfbuzz-subset0 WeasyPrint subsets the CJK font with fontTools, 50 times slower."""
     assert harfbuzz_subset_available()
@@ -112,6 +143,10 @@ def test_white_paper_edition(published_run, language, chapters, name_field):
     for city in DEMO_CITIES:
         assert getattr(city, name_field) in text, city.code
     _assert_fonts_embedded(reader)
+    # Tagged (PDF/UA-1); each chart's alt text says what it shows, e.g. the ranking's top cities and scores.
+    alts = _assert_tagged(reader, lang="zh-Hans" if language == "zh-hans" else "en", charts=6)
+    highest = "最高：" if language == "zh-hans" else "Highest: "
+    assert any(highest in alt and re.search(r"\d+\.\d", alt) for alt in alts), alts
     metadata = reader.metadata
     assert str(published_run.period.data_year) in metadata.title
     # The same word as the download page: 白皮书 / white paper, never 年度报告 / annual report.
@@ -139,6 +174,8 @@ def test_city_report_is_short_and_names_the_city(published_run):
     assert "重庆" in text
     assert "M1.1" in text and "V4.4" in text
     _assert_fonts_embedded(reader)
+    alts = _assert_tagged(reader, lang="zh-Hans", charts=1)
+    assert any("重庆" in alt for alt in alts), alts
 
 
 def test_rebuild_keeps_the_file_and_a_failed_build_keeps_the_previous_file(published_run, monkeypatch):
