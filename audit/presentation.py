@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from audit.labels import VALUE_FIELDS, event_type_label, field_label, object_type_label
+from audit.labels import VALUE_FIELDS, event_type_label, field_label, object_type_label, value_text
 from audit.models import AuditChainLink, AuditEvent
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -44,7 +44,9 @@ def change_lines(event: AuditEvent) -> list[ChangeLine]:
     lines = []
     for value in details.get("values", []) if event.event_type == "return.values_change" else []:
         label = str(VALUE_FIELDS.get(value.get("field"), value.get("field")))
-        lines.append(ChangeLine(f"{value.get('code')} {label}", _text(value.get("old")), _text(value.get("new"))))
+        field = value.get("field")
+        lines.append(ChangeLine(f"{value.get('code')} {label}", value_text(field, _text(value.get("old"))),
+                                value_text(field, _text(value.get("new")))))
     model = details.get("model", event.object_type)
     changes = details.get("changes")
     for name, change in changes.items() if isinstance(changes, dict) else ():

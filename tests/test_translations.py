@@ -320,3 +320,19 @@ def test_english_admin_messages_have_no_chinese_punctuation(world, db):
     assert not left, left
     history = client.get(reverse("reporting:return_history", args=[world.ids["draft_a"]]))
     assert not _chinese_punctuation(visible_texts(history.content.decode())), "return history"
+
+
+def test_the_audit_trail_reads_statuses_by_their_labels(db):
+    """A value's status change in the audit trail: 终值 → 初步值, not final → provisional."""
+    from django.utils import translation
+
+    from audit.models import AuditEvent
+    from audit.presentation import summary
+
+    event = AuditEvent(event_type="return.values_change", details={"values": [
+        {"code": "BORROWERS", "field": "observation_status", "old": "final", "new": "provisional"}]})
+    with translation.override("zh-hans"):
+        line = summary(event)
+        assert line.startswith("BORROWERS") and "终值 → 初步值" in line and "final" not in line, line
+    with translation.override("en"):
+        assert "Final → Provisional" in summary(event), summary(event)
