@@ -3,6 +3,8 @@ accounts.permissions: the security administrator manages filers', reviewers' and
 accounts; only the system administrator manages administrators'. Every change is audited."""
 from http import HTTPStatus
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
@@ -86,6 +88,17 @@ class UserAdmin(auth_admin.UserAdmin):
         return response
 
 
+# Locked-out user names (django-axes): its status column has no translated heading.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AccessAttemptAdmin):
+    @admin.display(description=_("Status"))
+    def status(self, obj):
+        return super().status(obj)
+
+
 # Authenticators (the second factor): the security administrator resets a lost one by deleting it; the
 # user sets up a new one at the next login. Nobody adds, edits or reads a secret here.
 admin.site.unregister(TOTPDevice)
@@ -94,6 +107,39 @@ admin.site.unregister(StaticDevice)  # recovery codes: reset with the authentica
 
 @admin.register(TOTPDevice)
 class AuthenticatorAdmin(TOTPDeviceAdmin):
+    # django-otp's columns, filters and sections are English (its fields have no translated verbose names):
+    # the few a security administrator needs, under translated names; read only, the secret never shown.
+    list_display = ("owner", "device_name", "confirmed_state", "created", "last_used")
+    list_filter = ()
+    search_help_text = _("Search by user name or e-mail")
+    readonly_fields = list_display
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_fieldsets(self, request, obj=None):
+        return [(None, {"fields": self.list_display})]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, device):
+        return device.user
+
+    @admin.display(description=_("name"), ordering="name")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description=_("Confirmed"), boolean=True)
+    def confirmed_state(self, device):
+        return device.confirmed
+
+    @admin.display(description=_("Created"), ordering="created_at")
+    def created(self, device):
+        return device.created_at
+
+    @admin.display(description=_("Last used"), ordering="last_used_at")
+    def last_used(self, device):
+        return device.last_used_at
+
     def has_add_permission(self, request):
         return False
 

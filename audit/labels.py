@@ -84,3 +84,12 @@ def field_label(model_label: str, name: str) -> str:
         return str(model._meta.get_field(name).verbose_name) if model is not None else name
     except FieldDoesNotExist:
         return name
+
+
+def value_text(field: str, raw: str) -> str:
+    """A value change's old or new value: a status by its label (终值), not its code (final); read from the
+    model's choices, as the labels above are, so audit imports nothing of reporting."""
+    model = _model("reporting.ReturnValue")
+    if field != "observation_status" or not raw or model is None:
+        return raw
+    return str(dict(model._meta.get_field(field).choices).get(raw, raw))

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
-from audit.labels import VALUE_FIELDS, event_type_label, field_label, object_type_label
+from audit.labels import VALUE_FIELDS, event_type_label, field_label, object_type_label, value_text
 from audit.models import AuditChainLink, AuditEvent
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -44,7 +44,9 @@ def change_lines(event: AuditEvent) -> list[ChangeLine]:
     lines = []
     for value in details.get("values", []) if event.event_type == "return.values_change" else []:
         label = str(VALUE_FIELDS.get(value.get("field"), value.get("field")))
-        lines.append(ChangeLine(f"{value.get('code')} {label}", _text(value.get("old")), _text(value.get("new"))))
+        field = value.get("field")
+        lines.append(ChangeLine(f"{value.get('code')} {label}", value_text(field, _text(value.get("old"))),
+                                value_text(field, _text(value.get("new")))))
     model = details.get("model", event.object_type)
     changes = details.get("changes")
     for name, change in changes.items() if isinstance(changes, dict) else ():
@@ -61,7 +63,7 @@ def change_lines(event: AuditEvent) -> list[ChangeLine]:
 def object_label(event: AuditEvent) -> str:
     if not event.object_type:
         return ""
-    return f"{object_type_label(event.object_type)}：{event.object_repr or event.object_id}"
+    return f"{object_type_label(event.object_type)}{_label_separator()}{event.object_repr or event.object_id}"
 
 
 def outcome_label(event: AuditEvent) -> str:
@@ -71,11 +73,17 @@ def outcome_label(event: AuditEvent) -> str:
 def summary(event: AuditEvent) -> str:
     """One line for the list: the changes, else what the details say."""
     lines = change_lines(event)
+    between = pgettext("list separator", "; ")
     if lines:
-        return "；".join(str(line) for line in lines)
+        return between.join(str(line) for line in lines)
     details = {key: value for key, value in (event.details or {}).items()
                if key not in ("values", "model") and value not in ({}, [], "", None)}
-    return "；".join(f"{key}: {_text(value)}" for key, value in details.items())
+    # A key that names a field the catalogue knows (reason, city, summary...) in the reader's language.
+    return between.join(f"{_(key)}{_label_separator()}{_text(value)}" for key, value in details.items())
+
+
+def _label_separator() -> str:
+    return pgettext("label separator", ": ")
 
 
 def details_json(event: AuditEvent) -> str:

@@ -67,10 +67,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from the portal (the CSP allows nothing else)
     "import_export",
-    "axes",
+    "accounts.vendor_apps.LockoutsConfig",  # django-axes, django-otp's devices: under translated names
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "accounts.vendor_apps.AuthenticatorsConfig",
+    "accounts.vendor_apps.RecoveryCodesConfig",
     "django_guid",  # OBSERVABILITY (below): the request id
     "django_prometheus",  # OBSERVABILITY (below): /metrics
     "csp",  # the Content-Security-Policy header (HTTP HEADERS below)

@@ -20,12 +20,13 @@ class VersionChoiceField(forms.ModelChoiceField):
 
 class WhatIfForm(forms.Form):
     run = RunChoiceField(
-        label=_("Data of the run"),
+        label=_("Data of the run"), empty_label=_("Choose a run"),
         queryset=IndexRun.objects.filter(state=RunState.SUCCEEDED).select_related("period", "methodology")
         .defer("inputs", "diagnostics").order_by("-period__data_year", "-published_at", "-created_at"),
     )
     methodology = VersionChoiceField(
-        label=_("Methodology version to try"), queryset=MethodologyVersion.objects.order_by("code", "-created_at"),
+        label=_("Methodology version to try"), empty_label=_("Choose a methodology version"),
+        queryset=MethodologyVersion.objects.order_by("code", "-created_at"),
     )
 
     def clean_run(self):

@@ -5,6 +5,7 @@ forms and imports share, and an audit event per step), so the admin shows them w
 them.
 """
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from audit.admin import ReadOnlyAdminMixin
 from reporting.models import (
@@ -91,12 +92,42 @@ class ReturnSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("indicator_return__city", "indicator_return__period", "taken_by")
 
 
+class ValueChangeFieldFilter(admin.SimpleListFilter):
+    """The changed field by its label, not its code."""
+
+    title = _("field")
+    parameter_name = "field"
+
+    def lookups(self, request, model_admin):
+        return list(ValueChange.FIELD_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(field=self.value()) if self.value() else queryset
+
+
 @admin.register(ValueChange)
 class ValueChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("changed_at", "indicator_return", "indicator", "field", "old", "new", "actor", "channel")
-    list_filter = ("channel", "field")
+    list_display = ("changed_at", "indicator_return", "indicator", "field_shown", "old_shown", "new_shown", "actor",
+                    "channel")
+    list_filter = ("channel", ValueChangeFieldFilter)
     search_fields = ("indicator__code", "actor__username")
     list_select_related = ("indicator_return__city", "indicator_return__period", "indicator", "actor")
+
+    fields = ("indicator_return", "indicator", "field_shown", "old_shown", "new_shown", "actor", "changed_at",
+              "channel", "edit_version")
+    readonly_fields = fields
+
+    @admin.display(description=_("field"), ordering="field")
+    def field_shown(self, change):
+        return change.field_label
+
+    @admin.display(description=_("old"))
+    def old_shown(self, change):
+        return change.shown(change.old)
+
+    @admin.display(description=_("new"))
+    def new_shown(self, change):
+        return change.shown(change.new)
 
 
 @admin.register(EvidenceFile)

@@ -13,7 +13,7 @@ from accounts.models import City
 from audit.models import AppendOnlyModel
 from ccfi_portal.i18n import pick
 from methodology.models import Severity
-from reporting.validation import render_message
+from reporting.validation import observation_status_label, render_message
 
 
 class PeriodState(models.TextChoices):
@@ -232,7 +232,7 @@ class ValueFlag(models.Model):
         constraints = [models.UniqueConstraint(fields=["value", "check_code"], name="value_flag_unique_check")]
 
     def __str__(self) -> str:
-        return f"{self.value} {self.check_code} ({self.severity})"
+        return f"{self.value} {self.check_code} ({self.get_severity_display()})"
 
     def render(self) -> str:
         return render_message(self.message, self.params)
@@ -329,8 +329,20 @@ class ValueChange(AppendOnlyModel):
         ordering = ["-changed_at", "-id"]
         indexes = [models.Index(fields=["indicator_return", "edit_version"])]
 
+    # The fields a change names, as the return's form labels them (reporting/_partials/field_label.html).
+    FIELD_LABELS = {"value": _("value"), "observation_status": _("status"), "source_note": _("source"),
+                    "explanation": _("explanation")}
+
     def __str__(self) -> str:
-        return f"{self.indicator_id} {self.field}: {self.old} → {self.new}"
+        return f"{self.indicator_id} {self.field_label}: {self.shown(self.old)} → {self.shown(self.new)}"
+
+    @property
+    def field_label(self) -> str:
+        return str(self.FIELD_LABELS.get(self.field, self.field))
+
+    def shown(self, raw: str) -> str:
+        """An old or new value as people read it: a status by its label (终值), not its code (final)."""
+        return observation_status_label(raw) if self.field == "observation_status" and raw else raw
 
 
 def _random_name(folder: str, filename: str) -> str:

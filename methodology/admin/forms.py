@@ -8,6 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_site import NOTHING_CHOSEN
 from indices.engine.settings import IMPUTATIONS, NORMALISATION_RANGES, WEIGHTINGS, EngineSettings, UncertaintySettings
 from indices.engine.spec import AGGREGATIONS, NORMALISATIONS, DocumentError, engine_from_document
 from methodology.models import MethodologyNode, MethodologyState, MethodologyVersion, render_problem
@@ -87,7 +88,7 @@ class VersionPartFormSet(BaseInlineFormSet):
             return
         own = form.instance.pk if isinstance(form.instance, MethodologyNode) else None  # not its own parent
         field.queryset = MethodologyNode.objects.filter(version_id=self.instance.pk).exclude(pk=own)
-        field.choices = [("", field.empty_label), *((node.pk, str(node)) for node in self.parent_nodes
+        field.choices = [("", NOTHING_CHOSEN), *((node.pk, str(node)) for node in self.parent_nodes
                                                      if node.pk != own)]
 
 
@@ -105,8 +106,8 @@ class MethodologyCloneForm(forms.Form):
 
 
 class MethodologyCompareForm(forms.Form):
-    old = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("Old version"))
-    new = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("New version"))
+    old = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("Old version"), empty_label=NOTHING_CHOSEN)
+    new = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("New version"), empty_label=NOTHING_CHOSEN)
 
 
 def _range_value(pair) -> str:
