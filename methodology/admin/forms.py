@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin_site import NOTHING_CHOSEN
 from indices.engine.settings import IMPUTATIONS, NORMALISATION_RANGES, WEIGHTINGS, EngineSettings, UncertaintySettings
 from indices.engine.spec import AGGREGATIONS, NORMALISATIONS, DocumentError, engine_from_document
-from methodology.models import MethodologyNode, MethodologyState, MethodologyVersion, render_problem
+from methodology.models import (
+    Aggregation,
+    MethodologyNode,
+    MethodologyState,
+    MethodologyVersion,
+    Normalisation,
+    render_problem,
+)
 from methodology.selectors import methodology_tree_order
 
 LABEL_SPACES_MESSAGE = _("A version label contains no spaces.")
@@ -110,6 +117,17 @@ class MethodologyCompareForm(forms.Form):
     new = forms.ModelChoiceField(MethodologyVersion.objects.all(), label=_("New version"), empty_label=NOTHING_CHOSEN)
 
 
+IMPUTATION_LABELS = {"none": _("None (missing values stay missing)"), "group_mean": _("Mean of the group"),
+                     "group_median": _("Median of the group"), "last_period": _("Last period's value")}
+WEIGHTING_LABELS = {"explicit": _("As declared in the tree"), "equal": _("Equal weights"),
+                    "entropy": _("Entropy weights (from the data)")}
+
+
+def _labelled(keys, labels) -> list[tuple[str, str]]:
+    """The engine's keys with the labels people read (the key itself where none is known)."""
+    return [(key, labels.get(key, key)) for key in keys]
+
+
 def _range_value(pair) -> str:
     return ",".join(f"{bound:g}" for bound in pair)
 
@@ -122,7 +140,7 @@ class MethodologyVersionForm(forms.ModelForm):
     engine_availability_threshold = forms.FloatField(
         label=_("Availability threshold"), min_value=0, max_value=1,
         help_text=_("Share of data (0 to 1) a city or an indicator needs; below it, it is excluded."))
-    engine_imputation = forms.ChoiceField(label=_("Imputation"), choices=[(key, key) for key in IMPUTATIONS])
+    engine_imputation = forms.ChoiceField(label=_("Imputation"), choices=_labelled(IMPUTATIONS, IMPUTATION_LABELS))
     engine_outlier_treatment = forms.BooleanField(label=_("Outlier treatment"), required=False)
     engine_outlier_skew = forms.FloatField(label=_("Outlier skewness threshold"), min_value=0)
     engine_outlier_kurtosis = forms.FloatField(label=_("Outlier kurtosis threshold"), min_value=0)
@@ -130,7 +148,7 @@ class MethodologyVersionForm(forms.ModelForm):
     engine_normalisation_range = forms.ChoiceField(
         label=_("Normalisation range"), choices=[(_range_value(pair), "–".join(f"{b:g}" for b in pair))
                                                  for pair in NORMALISATION_RANGES])
-    engine_weighting = forms.ChoiceField(label=_("Weighting"), choices=[(key, key) for key in WEIGHTINGS])
+    engine_weighting = forms.ChoiceField(label=_("Weighting"), choices=_labelled(WEIGHTINGS, WEIGHTING_LABELS))
     engine_reference_year = forms.IntegerField(label=_("Reference year"), min_value=2000, max_value=2100,
                                                required=False)
     engine_uncertainty_samples = forms.IntegerField(label=_("Uncertainty: samples"), min_value=1, max_value=100_000)
@@ -139,10 +157,10 @@ class MethodologyVersionForm(forms.ModelForm):
     engine_uncertainty_weight_noise = forms.FloatField(label=_("Uncertainty: weight noise"), min_value=0,
                                                        max_value=1)
     engine_uncertainty_normalisations = forms.MultipleChoiceField(
-        label=_("Uncertainty: normalisations"), choices=[(key, key) for key in NORMALISATIONS],
+        label=_("Uncertainty: normalisations"), choices=_labelled(NORMALISATIONS, dict(Normalisation.choices)),
         widget=forms.CheckboxSelectMultiple)
     engine_uncertainty_aggregations = forms.MultipleChoiceField(
-        label=_("Uncertainty: aggregations"), choices=[(key, key) for key in AGGREGATIONS],
+        label=_("Uncertainty: aggregations"), choices=_labelled(AGGREGATIONS, dict(Aggregation.choices)),
         widget=forms.CheckboxSelectMultiple)
 
     class Meta:
