@@ -1,4 +1,6 @@
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 
@@ -27,6 +29,8 @@ class MethodologyVersionViewSet(PublishedReadViewSetMixin, viewsets.ReadOnlyMode
     def reads_published_only(self, request) -> bool:
         return not may_see_draft_methodology(request.user)
 
+    @extend_schema(responses={200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="The methodology JSON document (docs/methodology-schema.md).")})
     @action(detail=True, methods=["get"])
     def document(self, request, pk=None, format=None):  # format: the router's .json suffix
         """The version as its JSON document (docs/methodology-schema.md)."""

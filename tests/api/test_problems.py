@@ -63,3 +63,24 @@ def test_conflicts_not_found_forbidden_and_unauthenticated(client, draft, filer_
     assert anonymous["title"] == "禁止访问"
     problem(client.get("/api/v1/returns/", HTTP_AUTHORIZATION="Bearer ccfi_nope"), HTTPStatus.FORBIDDEN,
             "authentication_failed")
+
+
+def test_an_api_path_that_matches_no_route_is_a_problem_too(client, filer_chongqing):
+    client.force_login(filer_chongqing)
+    body = problem(client.post("/api/v1/returns/not-a-number/submit/"), HTTPStatus.NOT_FOUND, "not_found")
+    assert body["detail"] == "未找到。"
+    page = client.get("/no-such-page/")
+    assert page.status_code == HTTPStatus.NOT_FOUND and page["Content-Type"].startswith("text/html")
+
+
+def test_the_schema_declares_the_problems_every_operation_may_give(client):
+    schema = client.get("/api/schema/?format=json").json()
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            declared = {"403", "429"} | ({"404"} if "{" in path else set()) | (
+                {"400", "415"} if method in ("post", "put", "patch") else set())
+            assert declared <= set(responses), (method, path, sorted(responses))
+            for status in declared:
+                assert responses[status]["content"][PROBLEM]["schema"] == problem_ref, (method, path, status)
