@@ -1,13 +1,16 @@
 from rest_framework import permissions, viewsets
 
+from ccfi_portal.cache import PublishedReadViewSetMixin
 from indices.api.serializers import IndexRunDetailSerializer, IndexRunSerializer
 from indices.models import IndexRun
 
 
-class PublishedRunViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published index runs and each city's index score and rank: public, as on the rankings page. A
-    provisional run is never served here (the secretariat reads those on the run pages)."""
+class PublishedRunViewSet(PublishedReadViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Published index runs and each city's index score and rank: public, as on the rankings page, and from the
+    published-read cache like it (ccfi_portal.cache; publishing a run starts a new generation). A provisional run
+    is never served here (the secretariat reads those on the run pages)."""
 
+    published_read_name = "api_runs"
     permission_classes = [permissions.AllowAny]
     filterset_fields = ["period__data_year"]
 
