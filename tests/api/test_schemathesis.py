@@ -39,6 +39,8 @@ ROLES = {"anonymous": None, "filer": "filer-chongqing", "reviewer": "reviewer", 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 CONFIG = schemathesis.Config.from_dict({
     "seed": 2025,
+    # A busy CI machine generates slowly: that is no failure of the API.
+    "suppress-health-check": ["too_slow"],
     "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none", "no-shrink": True},
     "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
 })
