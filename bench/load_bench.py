@@ -1,7 +1,11 @@
-"""Load benchmark (issue 11): locust, headless, against production mode (scripts/serve.sh).
+"""Load benchmark (issues 11 and 14): locust, headless, against production mode (scripts/serve.sh).
 
-    .venv/bin/python bench/load_bench.py [--scenario mixed|ranking] [--users 50] [--run-time 60s]
-        [--filers 10] [--target-rps 350] [--locust /tmp/locust-venv/bin/locust] [--locust-processes 1] [--keep]
+    .venv/bin/python bench/load_bench.py [--scenario mixed|ranking|api-ranking|api-update ...] [--users 50]
+        [--run-time 60s] [--filers 10] [--target-rps N] [--locust /tmp/locust-venv/bin/locust]
+        [--locust-processes 1] [--keep]
+
+Several scenarios run one after the other against the same production mode (bench/api_bench.py runs the two API
+ones).
 
 locust is not in the project's requirements: install it in a virtual environment of its own,
 ``python3 -m venv /tmp/locust-venv && /tmp/locust-venv/bin/pip install -r bench/requirements.txt``.
@@ -17,12 +21,16 @@ locust is not in the project's requirements: install it in a virtual environment
    ``ALLOWED_HOSTS=127.0.0.1`` and a free ``PORT``; static and media files and the metrics directory go to a
    temporary folder. One change from production: ``SESSION_COOKIE_SECURE``, ``CSRF_COOKIE_SECURE`` and
    ``SECURE_SSL_REDIRECT`` are off, since the bench speaks plain HTTP to 127.0.0.1 (no TLS proxy) and a client
-   sends no ``Secure`` cookie over it.
+   sends no ``Secure`` cookie over it; and the API's request limits (``API_THROTTLE_ANON``, ``API_THROTTLE_USER``)
+   are lifted, since every locust client comes from the one address 127.0.0.1.
    Waits (at most ``--ready-seconds``) for ``/readyz`` to answer 200.
 3. Runs locust headless (``bench/load_locustfile.py``) with ``--users`` users for ``--run-time``:
    ``mixed``: ``--filers`` filers saving values through the API (login once each) and the rest anonymous readers
    (ranking, drill-downs, city profiles), with think times; ``ranking``: anonymous readers of ``/rankings/2024/``
-   only, paced together at ``--target-rps``.
+   only, paced together at ``--target-rps`` (default 350); ``api-ranking``: anonymous readers of the published
+   2024 run through the API (``/api/v1/runs/{id}/``, the city scores and ranks), paced at 300 req/s;
+   ``api-update``: each user a filer with its API token saving values on a return of its own
+   (``PATCH /api/v1/returns/{id}/values/``), paced at 100 req/s together.
 4. Prints per request type: requests, failures, requests/s, p50/p95/p99 (ms), the failures, and the CPU used by
    locust and by the production processes (cores busy on average) over the run.
 5. Stops serve.sh with SIGINT (then SIGTERM, then SIGKILL to its process group, each after a bounded wait),
@@ -50,25 +58,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-DATABASE_NAME = "ccfi_loadbench"
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}")
-BROKER_URL = "redis://127.0.0.1:6379/13"
-CACHE_URL = "redis://127.0.0.1:6379/11"
+# BENCH_DATABASE_URL, BENCH_BROKER_URL and BENCH_CACHE_URL move the bench elsewhere (e.g. when two run at once).
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ccfi_loadbench")
+DATABASE_NAME = DATABASE_URL.rsplit("/", 1)[1]
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
+CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/11")
 YEAR = 2024
 PASSWORD = "Ccfi-demo-2025"
 STOP_SECONDS = 40
+# scenario: (locust user classes, the requests/s all users ask for together, None: not paced)
+SCENARIOS = {"mixed": (["Reader", "Filer"], None), "ranking": (["RankingReader"], 350),
+             "api-ranking": (["ApiRankingReader"], 300), "api-update": (["ApiFiler"], 100)}
 
 PREPARE = r"""
 import json
 from django.contrib.auth import get_user_model
+from accounts.tokens import api_token_create
 from indices.demo.catalogue import demo_accounts
+from indices.models import IndexRun
 from reporting import services
 from reporting.models import OPEN_STATES, IndicatorReturn, ReportingPeriod, ReturnState
 from reporting.selectors.values import return_values
 
 period = ReportingPeriod.objects.get(data_year=%(year)d)
+open_period = ReportingPeriod.objects.get(data_year=%(year)d + 1)
 users = get_user_model().objects
-filers = []
+filers, api_filings = [], []
 for account in demo_accounts():
     if not account.city_code:
         continue
@@ -82,8 +97,12 @@ for account in demo_accounts():
               if row.value is not None}
     filers.append({"username": account.username, "city": account.city_code, "return_id": draft.pk,
                    "values": values})
-json.dump({"filers": filers}, open(%(out)r, "w"))
-print(f"prepare: {len(filers)} amendments open for filing")
+    token = api_token_create(user=filer, name="load benchmark", days=1, verified=False).secret
+    current = services.return_start(period=open_period, city=filer.city, actor=filer)
+    api_filings += [{**filers[-1], "token": token}, {**filers[-1], "token": token, "return_id": current.pk}]
+run = IndexRun.objects.published().get(period=period)
+json.dump({"filers": filers, "api_filings": api_filings, "run_id": run.pk}, open(%(out)r, "w"))
+print(f"prepare: {len(filers)} amendments open for filing, {len(api_filings)} returns for API filers")
 """
 
 
@@ -126,7 +145,9 @@ def prepare(env: dict[str, str], folder: Path) -> Path:
     """migrate, load_demo and open the amendments, with tasks in-process (no broker) and no reports built."""
     prepare_env = {name: value for name, value in env.items()
                    if name not in ("CELERY_BROKER_URL", "CACHE_URL", "DJANGO_ENV", "PROMETHEUS_MULTIPROC_DIR")}
-    prepare_env.update(REPORTS_BUILD_ON_PUBLISH="false", LOG_LEVEL="WARNING")
+    # The amendments' notification e-mails stay in memory (the console backend would print 60 of them).
+    prepare_env.update(REPORTS_BUILD_ON_PUBLISH="false", LOG_LEVEL="WARNING",
+                       EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     started = time.monotonic()
     for command in (["migrate", "--noinput", "-v0"], ["load_demo", "--allow-without-debug"]):
         subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=prepare_env, check=True, timeout=900)
@@ -257,24 +278,66 @@ def report(prefix: Path, seconds: float, locust_cpu: float, server_cpu: dict[str
     return summary
 
 
-def main() -> None:
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run_scenario(args, scenario: str, *, base: str, folder: Path, data: Path, server: subprocess.Popen) -> dict:
+    """One locust run of ``scenario`` against the running production mode, and its report."""
+    users, default_rps = SCENARIOS[scenario]
+    target_rps = args.target_rps or default_rps or 0
+    prefix = folder / f"locust-{scenario}"
+    command = [args.locust, "-f", str(ROOT / "bench" / "load_locustfile.py"), "--headless",
+               "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time,
+               "--host", base, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
+               "--loglevel", "WARNING", *users]
+    if args.locust_processes > 1:
+        command[-len(users):-len(users)] = ["--processes", str(args.locust_processes)]
+    locust_env = {**os.environ, "LOAD_BENCH_DATA": str(data), "LOAD_BENCH_FILERS": str(args.filers),
+                  "LOAD_BENCH_TARGET_RPS": str(target_rps), "LOAD_BENCH_USERS": str(args.users)}
+    log(f"locust ({scenario}): " + " ".join(command))
+    load_before = load_average()
+    before_server = process_tree(server.pid)
+    before_children = os.times()
+    started = time.monotonic()
+    locust = subprocess.run(command, env=locust_env, cwd=folder, timeout=3600, stdout=subprocess.DEVNULL,
+                            stderr=open(folder / f"locust-{scenario}.log", "wb"))
+    seconds = time.monotonic() - started
+    after_children = os.times()
+    server_cpu = cpu_by_kind(before_server, process_tree(server.pid))
+    locust_cpu = (after_children.children_user - before_children.children_user
+                  + after_children.children_system - before_children.children_system)
+    log(f"locust exit code {locust.returncode} (1: some request failed); scenario {scenario}, "
+        f"{args.users} users" + (f", {args.filers} filers" if scenario == "mixed" else
+                                 f", paced at {target_rps:.0f} req/s together"))
+    summary = report(prefix, seconds, locust_cpu, server_cpu)
+    # The machine's load (1, 5, 15 min) before and after: other work on the machine shows here.
+    print(f"load average before {load_before}, after {load_average()} ({os.cpu_count()} cores)")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", choices=["mixed", "ranking"], default="mixed")
+    parser.add_argument("--scenario", nargs="+", choices=list(SCENARIOS), default=["mixed"],
+                        help="one or more, run one after the other against the same production mode")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=25)
     parser.add_argument("--run-time", default="60s")
     parser.add_argument("--filers", type=int, default=10, help="mixed: filer users among --users (at most 30)")
-    parser.add_argument("--target-rps", type=float, default=350, help="ranking: requests/s asked for, all users")
+    parser.add_argument("--target-rps", type=float, default=None,
+                        help="paced scenarios: requests/s asked for, all users together (default: the scenario's)")
     parser.add_argument("--locust", default=os.environ.get("LOCUST", "/tmp/locust-venv/bin/locust"))
     parser.add_argument("--locust-processes", type=int, default=1,
                         help="locust's --processes (worker processes of locust itself; 1: none, the plain runner)")
     parser.add_argument("--ready-seconds", type=float, default=180)
     parser.add_argument("--keep", action="store_true", help="keep the database and the temporary folder")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not Path(args.locust).exists() and not shutil.which(args.locust):
         raise SystemExit(f"no locust at {args.locust}: see bench/requirements.txt")
     if not 0 < args.filers <= 30:
         raise SystemExit("--filers: 1 to 30 (one demo filer per user)")
+    if "api-update" in args.scenario and args.users > 60:
+        raise SystemExit("api-update: at most 60 users (one return each)")
 
     folder = Path(tempfile.mkdtemp(prefix="ccfi-loadbench-"))
     port = free_port()
@@ -284,11 +347,15 @@ def main() -> None:
            "HOST": "127.0.0.1", "DEBUG": "false", "STATIC_ROOT": str(folder / "static"),
            "MEDIA_ROOT": str(folder / "media"), "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
-           "SECURE_SSL_REDIRECT": "false"}
+           "SECURE_SSL_REDIRECT": "false",
+           # Every locust client comes from 127.0.0.1, and the API limits requests per address (anonymous) and per
+           # user: production's limits would refuse almost all of them (429), so the bench lifts them.
+           "API_THROTTLE_ANON": "1000000/min", "API_THROTTLE_USER": "1000000/min"}
     env.pop("CELERY_RESULT_BACKEND", None)
     server = None
     try:
-        log(f"database {DATABASE_NAME} (afresh), Redis DB 13 (broker) and 11 (cache) emptied; folder {folder}")
+        log(f"database {DATABASE_NAME} (afresh), Redis {BROKER_URL} (broker) and {CACHE_URL} (cache) emptied; "
+            f"folder {folder}")
         database_reset(create=True)
         redis_flush(BROKER_URL)
         redis_flush(CACHE_URL)
@@ -308,32 +375,8 @@ def main() -> None:
         web = sum("gunicorn" in command for command, _ in process_tree(server.pid).values())
         log(f"production mode ready in {ready:.1f} s on {base} ({web} processes naming gunicorn: honcho's shell, "
             f"the master and {env.get('WEB_CONCURRENCY', 'serve.sh')} workers); log {folder / 'serve.log'}")
-
-        users = ["Reader", "Filer"] if args.scenario == "mixed" else ["RankingReader"]
-        prefix = folder / f"locust-{args.scenario}"
-        command = [args.locust, "-f", str(ROOT / "bench" / "load_locustfile.py"), "--headless",
-                   "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time,
-                   "--host", base, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-                   "--loglevel", "WARNING", *users]
-        if args.locust_processes > 1:
-            command[-len(users):-len(users)] = ["--processes", str(args.locust_processes)]
-        locust_env = {**os.environ, "LOAD_BENCH_DATA": str(data), "LOAD_BENCH_FILERS": str(args.filers),
-                      "LOAD_BENCH_TARGET_RPS": str(args.target_rps), "LOAD_BENCH_USERS": str(args.users)}
-        log("locust: " + " ".join(command))
-        before_server = process_tree(server.pid)
-        before_children = os.times()
-        started = time.monotonic()
-        locust = subprocess.run(command, env=locust_env, cwd=folder, timeout=3600, stdout=subprocess.DEVNULL,
-                                stderr=open(folder / "locust.log", "wb"))
-        seconds = time.monotonic() - started
-        after_children = os.times()
-        server_cpu = cpu_by_kind(before_server, process_tree(server.pid))
-        locust_cpu = (after_children.children_user - before_children.children_user
-                      + after_children.children_system - before_children.children_system)
-        log(f"locust exit code {locust.returncode} (1: some request failed); scenario {args.scenario}, "
-            f"{args.users} users" + (f", {args.filers} filers" if args.scenario == "mixed" else
-                                     f", paced at {args.target_rps:.0f} req/s together"))
-        report(prefix, seconds, locust_cpu, server_cpu)
+        for scenario in args.scenario:
+            run_scenario(args, scenario, base=base, folder=folder, data=data, server=server)
     finally:
         if server is not None:
             stop(server)
@@ -344,7 +387,7 @@ def main() -> None:
         else:
             database_reset(create=False)
             shutil.rmtree(folder, ignore_errors=True)
-            log(f"dropped {DATABASE_NAME}, emptied Redis DB 13 and 11, removed {folder}")
+            log(f"dropped {DATABASE_NAME}, emptied Redis {BROKER_URL} and {CACHE_URL}, removed {folder}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ driver's prepare step writes (cities, ranking nodes, and each filer's open amend
   between the approved value and a nudged one; an answer with rejected values counts as a failure.
 - ``RankingReader`` (the cached-ranking scenario): ``/rankings/2024/`` only, each user paced by
   ``constant_throughput`` so that all of them together ask for LOAD_BENCH_TARGET_RPS requests per second.
+- ``ApiRankingReader`` (``api-ranking``): the published 2024 run through the API, ``/api/v1/runs/{id}/`` (every
+  city's index score and rank), paced like ``RankingReader``.
+- ``ApiFiler`` (``api-update``): each user one of the ``api_filings`` (a return of its own, never shared), with its
+  filer's personal API token (``Authorization: Bearer``); saves values as ``Filer`` does, paced like
+  ``RankingReader``.
 """
 import itertools
 import json
@@ -53,27 +58,26 @@ def _nudged(text: str) -> str:
     return format(value - step if value > 0 else value + step, "f")
 
 
-class Filer(HttpUser):
-    fixed_count = int(os.environ.get("LOAD_BENCH_FILERS", "10"))
-    wait_time = between(1, 3)
+def _paced():
+    """The wait of a paced user: all LOAD_BENCH_USERS together ask for LOAD_BENCH_TARGET_RPS requests/s."""
+    return constant_throughput(float(os.environ.get("LOAD_BENCH_TARGET_RPS", "350"))
+                               / int(os.environ.get("LOAD_BENCH_USERS", "50")))
 
-    def on_start(self):
-        slot = next(_filer_slots)
-        self.filing = DATA["filers"][slot % len(DATA["filers"])]
-        self.codes = sorted(self.filing["values"])
+
+class ValuesSaving:
+    """Saving a few values of ``self.filing``'s return through the API, alternately the approved value and a nudged
+    one, with the edit version last answered (``self.auth_headers()``: how the user proves who it is)."""
+
+    def start_filing(self, filing: dict) -> None:
+        self.filing = filing
+        self.codes = sorted(filing["values"])
         self.turn = 0
-        page = self.client.get("/accounts/login/", name="/accounts/login/ (form)")
-        token = CSRF_FIELD.search(page.text)
-        with self.client.post("/accounts/login/", name="/accounts/login/ (post)", catch_response=True, data={
-                "username": self.filing["username"], "password": PASSWORD,
-                "csrfmiddlewaretoken": token.group(1) if token else ""}) as response:
-            if "/accounts/login/" in response.url:
-                response.failure(f"login refused for {self.filing['username']}")
+
+    def read_edit_version(self) -> None:
         with self.client.get(f"/api/v1/returns/{self.filing['return_id']}/", name="/api/v1/returns/[id]/",
-                             catch_response=True) as response:
+                             headers=self.auth_headers(), catch_response=True) as response:
             self.edit_version = response.json()["edit_version"] if response.status_code == 200 else 0
 
-    @task(3)
     def save_values(self):
         self.turn += 1
         start = (self.turn * VALUES_PER_SAVE) % len(self.codes)
@@ -85,7 +89,7 @@ class Filer(HttpUser):
         with self.client.patch(
                 f"/api/v1/returns/{self.filing['return_id']}/values/", name="/api/v1/returns/[id]/values/ (PATCH)",
                 json={"edit_version": self.edit_version, "values": values},
-                headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")}, catch_response=True) as response:
+                headers=self.auth_headers(), catch_response=True) as response:
             if response.status_code in (200, 409):
                 self.edit_version = response.json().get("edit_version", self.edit_version)
             if response.status_code != 200:
@@ -93,15 +97,64 @@ class Filer(HttpUser):
             elif response.json()["rejected"]:
                 response.failure(f"rejected {response.json()['rejected']}")
 
+
+class Filer(ValuesSaving, HttpUser):
+    fixed_count = int(os.environ.get("LOAD_BENCH_FILERS", "10"))
+    wait_time = between(1, 3)
+
+    def auth_headers(self) -> dict:
+        return {"X-CSRFToken": self.client.cookies.get("csrftoken", "")}
+
+    def on_start(self):
+        slot = next(_filer_slots)
+        self.start_filing(DATA["filers"][slot % len(DATA["filers"])])
+        page = self.client.get("/accounts/login/", name="/accounts/login/ (form)")
+        token = CSRF_FIELD.search(page.text)
+        with self.client.post("/accounts/login/", name="/accounts/login/ (post)", catch_response=True, data={
+                "username": self.filing["username"], "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1) if token else ""}) as response:
+            if "/accounts/login/" in response.url:
+                response.failure(f"login refused for {self.filing['username']}")
+        self.read_edit_version()
+
+    @task(3)
+    def save(self):
+        self.save_values()
+
     @task(1)
     def return_page(self):
         self.client.get(f"/returns/{self.filing['return_id']}/", name="/returns/[id]/")
 
 
 class RankingReader(FastHttpUser):
-    wait_time = constant_throughput(float(os.environ.get("LOAD_BENCH_TARGET_RPS", "350"))
-                                    / int(os.environ.get("LOAD_BENCH_USERS", "50")))
+    wait_time = _paced()
 
     @task
     def ranking(self):
         self.client.get(f"/rankings/{YEAR}/", name=f"/rankings/{YEAR}/")
+
+
+class ApiRankingReader(FastHttpUser):
+    wait_time = _paced()
+
+    @task
+    def ranking(self):
+        self.client.get(f"/api/v1/runs/{DATA['run_id']}/", name="/api/v1/runs/[id]/")
+
+
+_api_slots = itertools.count()
+
+
+class ApiFiler(ValuesSaving, FastHttpUser):
+    wait_time = _paced()
+
+    def auth_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.filing['token']}"}
+
+    def on_start(self):
+        self.start_filing(DATA["api_filings"][next(_api_slots) % len(DATA["api_filings"])])
+        self.read_edit_version()
+
+    @task
+    def save(self):
+        self.save_values()

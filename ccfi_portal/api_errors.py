@@ -6,8 +6,10 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -40,6 +42,33 @@ def problem_responses(*statuses: int) -> dict:
     return {(status, PROBLEM_MEDIA_TYPE): ProblemSerializer for status in statuses}
 
 
+class ProblemAutoSchema(AutoSchema):
+    """Declares, on every operation, the problem answers the API's shared machinery can give, so that the schema
+    lists every status a client may see (tests/api/test_schemathesis.py): 403 (authentication and permissions come
+    before every view; an unknown token is a 403 too) and 429 (the request limits) everywhere, 404 wherever the
+    path names an object, 400 for input (a body, or a list's filters and pagination), 415 for a body in another
+    format. An operation's own ``extend_schema(responses=...)`` (e.g. a 409) is kept as it is."""
+
+    def _problem_statuses(self) -> list[int]:
+        has_body = self.method in ("POST", "PUT", "PATCH")
+        statuses = [403, 429]
+        if "{" in self.path:
+            statuses.append(404)
+        if has_body or self._is_list_view():
+            statuses.append(400)
+        if has_body:
+            statuses.append(415)
+        return statuses
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for status in self._problem_statuses():
+            if str(status) not in responses:
+                responses[str(status)] = self._get_response_for_code(
+                    ProblemSerializer, str(status), [PROBLEM_MEDIA_TYPE], direction)
+        return dict(sorted(responses.items()))
+
+
 def _titles() -> dict[int, str]:
     return {
         400: _("Invalid request"), 401: _("Not authenticated"), 403: _("Forbidden"), 404: _("Not found"),
@@ -48,14 +77,28 @@ def _titles() -> dict[int, str]:
     }
 
 
+def _problem_body(*, status: int, code: str, detail: str) -> dict:
+    return {"type": PROBLEM_TYPE + code, "title": _titles().get(status, HTTPStatus(status).phrase),
+            "status": status, "detail": detail, "code": code}
+
+
 def problem(*, status: int, code: str, detail: str, errors: list[dict] | None = None, **extra) -> Response:
     """A problem-details answer; ``extra`` members (e.g. the current edit version of a conflict) are added."""
-    body = {"type": PROBLEM_TYPE + code, "title": _titles().get(status, HTTPStatus(status).phrase),
-            "status": status, "detail": detail, "code": code}
+    body = _problem_body(status=status, code=code, detail=detail)
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
     return Response(body, status=status, content_type=PROBLEM_MEDIA_TYPE)
+
+
+def not_found(request, exception):
+    """The site's 404 (``handler404``): under /api/ a path that matches no route (e.g. a return id that is not a
+    number) is a problem answer like any other API error; elsewhere the site's page."""
+    if request.path_info.startswith("/api/"):
+        body = _problem_body(status=404, code="not_found", detail=str(exceptions.NotFound.default_detail))
+        return JsonResponse(body, status=404, content_type=PROBLEM_MEDIA_TYPE,
+                            json_dumps_params={"ensure_ascii": False})
+    return page_not_found(request, exception)
 
 
 def _flatten(detail, path: tuple[str, ...] = ()) -> list[dict]:

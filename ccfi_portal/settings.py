@@ -385,7 +385,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "ccfi_portal.api_errors.problem_exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Declares the problem answers every operation may give (ccfi_portal.api_errors.ProblemAutoSchema).
+    "DEFAULT_SCHEMA_CLASS": "ccfi_portal.api_errors.ProblemAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
 }

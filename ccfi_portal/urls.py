@@ -43,5 +43,8 @@ urlpatterns = [
     path("api/redoc/", api_docs.redoc, name="api-redoc"),
 ]
 
+# API paths that match no route answer in the API's error shape (problem details).
+handler404 = "ccfi_portal.api_errors.not_found"
+
 admin.site.site_header = "CCFI 中国消费金融指数 · 管理"
 admin.site.site_title = "CCFI Portal"

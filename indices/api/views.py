@@ -50,10 +50,12 @@ from reporting.models import ReportingPeriod
     list=extend_schema(examples=[examples.RUN_LIST]),
     retrieve=extend_schema(examples=[examples.RUN_DETAIL]),
 )
-class PublishedRunViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published index runs and each city's index score and rank: public, as on the rankings page. A
-    provisional run is never served here (the secretariat reads those on the run pages)."""
+class PublishedRunViewSet(PublishedReadViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Published index runs and each city's index score and rank: public, as on the rankings page, and from the
+    published-read cache like it (ccfi_portal.cache; publishing a run starts a new generation). A provisional run
+    is never served here (the secretariat reads those on the run pages)."""
 
+    published_read_name = "api_runs"
     permission_classes = [permissions.AllowAny]
     filterset_fields = ["period__data_year"]
 

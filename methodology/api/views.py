@@ -2,7 +2,8 @@ import json
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -55,6 +56,8 @@ class MethodologyVersionViewSet(PublishedReadViewSetMixin, viewsets.ReadOnlyMode
     def reads_published_only(self, request) -> bool:
         return not may_see_draft_methodology(request.user)
 
+    @extend_schema(responses={200: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="The methodology JSON document (docs/methodology-schema.md).")})
     @action(detail=True, methods=["get"])
     def document(self, request, pk=None, format=None):  # format: the router's .json suffix
         """The version as its JSON document (docs/methodology-schema.md)."""

@@ -78,3 +78,24 @@ def test_values_refused_through_the_api_are_in_the_audit_trail_as_on_the_form(cl
     assert event.actor == filer_chongqing and event.details["codes"] == ["values_rejected"]
     assert event.details["indicators"] == ["M4.1"] and event.details["submitted"] == {"M4.1": "35"}
     assert event.details["view"] == "return-values"
+
+
+def test_an_api_path_that_matches_no_route_is_a_problem_too(client, filer_chongqing):
+    client.force_login(filer_chongqing)
+    body = problem(client.post("/api/v1/returns/not-a-number/submit/"), HTTPStatus.NOT_FOUND, "not_found")
+    assert body["detail"] == "未找到。"
+    page = client.get("/no-such-page/")
+    assert page.status_code == HTTPStatus.NOT_FOUND and page["Content-Type"].startswith("text/html")
+
+
+def test_the_schema_declares_the_problems_every_operation_may_give(client):
+    schema = client.get("/api/schema/?format=json").json()
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            declared = {"403", "429"} | ({"404"} if "{" in path else set()) | (
+                {"400", "415"} if method in ("post", "put", "patch") else set())
+            assert declared <= set(responses), (method, path, sorted(responses))
+            for status in declared:
+                assert responses[status]["content"][PROBLEM]["schema"] == problem_ref, (method, path, status)

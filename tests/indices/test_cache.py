@@ -56,6 +56,7 @@ def wuhan_leads(period) -> IndexRun:
     reverse("indices:methodology_version", args=["RT", "1.0"]),
     "/api/v1/methodologies/",
     "/api/v1/cities/",
+    "/api/v1/runs/",
 ])
 def test_a_published_read_twice_queries_the_database_less_the_second_time(client, published_2024, url):
     cold, first = queries(client, url)
@@ -67,6 +68,9 @@ def test_a_published_read_twice_queries_the_database_less_the_second_time(client
 def test_publishing_another_run_shows_its_scores_not_the_cached_ones(
         client, published_2024, methodologist, django_capture_on_commit_callbacks):
     assert table_cities(client.get(RANKING))[0] == CHONGQING  # cached now
+    year = f"/api/v1/runs/?period__data_year={published_2024.period.data_year}"
+    run_ids = lambda: [run["id"] for run in client.get(year).json()["results"]]  # noqa: E731
+    assert run_ids() == [published_2024.pk]  # cached now
     profile = reverse("indices:city", args=[WUHAN])
     assert composite(client, profile) != 99
     newer = wuhan_leads(published_2024.period)
@@ -74,6 +78,7 @@ def test_publishing_another_run_shows_its_scores_not_the_cached_ones(
         services.index_run_publish(run=newer, actor=methodologist)
     assert table_cities(client.get(RANKING))[0] == WUHAN
     assert composite(client, profile) == 99
+    assert run_ids() == [newer.pk]
 
 
 def test_the_generation_is_bumped_at_once_and_again_after_the_commit(django_capture_on_commit_callbacks):
