@@ -167,7 +167,7 @@ class SecretariatRunDetailSerializer(SecretariatRunSerializer):
 
 
 class RecomputeInputSerializer(serializers.Serializer):
-    data_year = serializers.IntegerField()
+    data_year = serializers.IntegerField(min_value=1900, max_value=2999)
 
 
 class WhatIfInputSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ from accounts.models import City
 from reporting.models import ReasonCode
 from reporting.validation import number_text
 
+# Ids and counters are 64-bit in the database: a larger number is a 400, not an overflow in the driver.
+MAX_ID = 2**63 - 1
 
 class CitySerializer(serializers.ModelSerializer):
     class Meta:
@@ -36,8 +38,8 @@ class IndicatorReturnSerializer(serializers.Serializer):
     revision = serializers.IntegerField()
     state = serializers.CharField()
     edit_version = serializers.IntegerField()
-    submitted_at = serializers.DateTimeField()
-    approved_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
 
 
 class IndicatorReturnDetailSerializer(IndicatorReturnSerializer):
@@ -61,12 +63,14 @@ class ValueInputSerializer(serializers.Serializer):
 
 
 class ValuesSaveInputSerializer(serializers.Serializer):
-    edit_version = serializers.IntegerField(help_text="The edit version the client last read; a stale one is refused.")
+    edit_version = serializers.IntegerField(min_value=0, max_value=MAX_ID,
+                                            help_text="The edit version the client last read; a stale one is refused.")
     values = serializers.DictField(child=ValueInputSerializer())
 
 
 class ReturnStartInputSerializer(serializers.Serializer):
-    data_year = serializers.IntegerField(help_text="The reporting period's data year, e.g. 2025.")
+    data_year = serializers.IntegerField(min_value=1900, max_value=2999,
+                                         help_text="The reporting period's data year, e.g. 2025.")
 
 
 # Evidence.
@@ -101,7 +105,8 @@ class EvidenceUploadInputSerializer(serializers.Serializer):
 # Answering a send-back, amendments.
 
 class AnswerInputSerializer(serializers.Serializer):
-    edit_version = serializers.IntegerField(help_text="The edit version the client last read; a stale one is refused.")
+    edit_version = serializers.IntegerField(min_value=0, max_value=MAX_ID,
+                                            help_text="The edit version the client last read; a stale one is refused.")
     explanations = serializers.DictField(
         child=EnteredTextField(allow_blank=True),
         help_text="Per indicator code, the explanation answering the reviewer's comments or the value's flags.")
@@ -190,7 +195,8 @@ class SendBackInputSerializer(serializers.Serializer):
 
 
 class BulkApproveInputSerializer(serializers.Serializer):
-    returns = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of submitted returns.")
+    returns = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=1000,
+                                    help_text="Ids of submitted returns.")
 
 
 class SkippedSerializer(serializers.Serializer):
