@@ -31,7 +31,9 @@ from reporting.selectors.dashboard import (
     city_list,
     completeness_board,
     filer_dashboard,
+    period_management_list,
     period_overview_list,
+    period_unapproved_cities,
 )
 from reporting.selectors.review import (
     DiffRow,
@@ -87,7 +89,9 @@ __all__ = [
     "peer_positions",
     "peer_values",
     "peer_values_by_city",
+    "period_management_list",
     "period_overview_list",
+    "period_unapproved_cities",
     "period_spec",
     "previous_approved_values",
     "previous_approved_values_for",
