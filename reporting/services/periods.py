@@ -54,7 +54,7 @@ def period_open(*, opening: PeriodOpening, actor, ip_address: str | None = None)
 def period_open_within(*, opening: PeriodOpening, actor, ip_address: str | None = None) -> ReportingPeriod:
     """period_open inside the caller's transaction: load_demo loads the whole demo all or nothing."""
     _require_manager(actor)
-    if ReportingPeriod.objects.select_for_update().filter(data_year=opening.data_year).exists():
+    if ReportingPeriod.objects.filter(data_year=opening.data_year).exists():
         raise WorkflowError({"data_year": WorkflowError(PERIOD_YEAR_TAKEN, code="year_taken",
                                                         params={"year": opening.data_year})})
     period = ReportingPeriod(data_year=opening.data_year, opens_on=opening.opens_on, due_on=opening.due_on,
