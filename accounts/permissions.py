@@ -88,6 +88,11 @@ def may_review(user) -> bool:
     return user_is_reviewer(user)
 
 
+def may_manage_periods(user) -> bool:
+    """Open a reporting period (with every city's return) and close it: the secretariat that runs the review."""
+    return user_is_reviewer(user)
+
+
 def may_see_all_returns(user) -> bool:
     """Every city's returns, values, evidence and imports (a filer sees their own city's only)."""
     return user_is_reviewer(user)

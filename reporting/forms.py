@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import City
+from methodology.models import MethodologyState, MethodologyVersion
 from reporting.models import ReportingPeriod, ReturnState
 
 
@@ -30,6 +31,18 @@ class ExtensionForm(forms.Form):
     city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), empty_label=_("Choose a city"))
     until = forms.DateField(label=_("Extended until"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=1000)
+
+
+class PeriodOpenForm(forms.Form):
+    """The secretariat opens a period; the rules (a free year, dates in order) are the service's."""
+    data_year = forms.IntegerField(label=_("Data year"), min_value=2000, max_value=2100)
+    opens_on = forms.DateField(label=_("Opening date"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    locks_on = forms.DateField(label=_("Lock date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text=_("Empty: no lock before the period is closed."))
+    methodology = forms.ModelChoiceField(
+        label=_("Methodology version"), empty_label=None,
+        queryset=MethodologyVersion.objects.filter(state=MethodologyState.PUBLISHED).order_by("-published_at"))
 
 
 class QueueFilterForm(forms.Form):

@@ -25,4 +25,6 @@ urlpatterns = [
     path("review/bulk-approve/", views.review_bulk_approve, name="review_bulk_approve"),
     path("review/board/", views.completeness_board, name="board"),
     path("review/<int:pk>/", views.review_detail, name="review_detail"),
+    path("review/periods/", views.period_list, name="periods"),
+    path("review/periods/<int:pk>/close/", views.period_close, name="period_close"),
 ]

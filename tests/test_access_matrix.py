@@ -122,6 +122,10 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("reporting:review_bulk_approve", "POST"):   (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),
     ("reporting:board", "GET"):                  (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),
     ("reporting:board", "POST"):                 (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),  # extension
+    ("reporting:periods", "GET"):                (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),
+    ("reporting:periods", "POST"):               (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),  # empty: 400
+    ("reporting:period_close", "GET"): POST_ONLY,
+    ("reporting:period_close", "POST"):          (LOGIN, DENY, DENY, OK, DENY, DENY, DENY, OK),  # unconfirmed
     ("reporting:review_detail", "GET"):          (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
     ("reporting:review_detail", "POST"):         (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),  # approve etc.
     ("indices:return_impact", "GET"):            (LOGIN, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
@@ -589,6 +593,7 @@ def _kwargs(key: str, route: str, world: World) -> tuple[dict, str]:
     name = base.removesuffix(".format")
     by_name = {
         "reporting:return_start": {"period_id": ids["period"]},
+        "reporting:period_close": {"pk": ids["period"]},
         "reporting:return_validate": {"pk": ids["draft_a"], "code": ids["code"]},
         "reporting:return_amend": {"pk": ids["approved_a"]},
         "return-amend": {"pk": ids["approved_a"]},

@@ -4,8 +4,9 @@ years of approved illustrative returns, so that a fresh portal can be explored a
 Every row is found by its natural key (methodology code and version, city code, username, data
 year, city + period + revision) and only created when missing, so a second load changes nothing.
 The values are synthetic: a fixed seed and each city's approximate population and GDP drive them,
-and they are never tuned to reproduce a published ranking. Only the Chongqing facts of the design
-document (methodology-ccfi-2025.md) are taken from public reporting.
+and a strength factor per top-ten city calibrates them so that the demo ranks the published top ten
+in its order. Only the Chongqing facts of the design document (methodology-ccfi-2025.md) are taken
+from public reporting.
 
 Split in three: ``catalogue`` (what the demo consists of), ``values`` (the reproducible illustrative
 values) and ``load`` (creating the rows, computing and publishing the index); the public names are
@@ -20,6 +21,7 @@ from indices.demo.catalogue import (
     DEMO_PERIODS,
     DEMO_TIME_ZONE,
     DEMO_YEARS,
+    PUBLISHED_TOP_TEN,
     SOURCE_NOTE,
     STAFF_ACCOUNTS,
     DemoAccount,
@@ -34,6 +36,7 @@ from indices.demo.load import DemoIndexOutcome, DemoLoadSummary, demo_index_ensu
 from indices.demo.values import (
     CHONGQING_FACTS,
     CHONGQING_PATENT_MULTIPLE,
+    CITY_STRENGTH,
     DEMO_SEED,
     OTHER_CITIES_BALANCE_SHARE,
     OTHER_CITIES_PATENTS,
@@ -46,6 +49,7 @@ __all__ = [
     "CHONGQING",
     "CHONGQING_FACTS",
     "CHONGQING_PATENT_MULTIPLE",
+    "CITY_STRENGTH",
     "DEMO_CITIES",
     "DEMO_METHODOLOGY_CODE",
     "DEMO_METHODOLOGY_VERSION",
@@ -56,6 +60,7 @@ __all__ = [
     "DEMO_YEARS",
     "OTHER_CITIES_BALANCE_SHARE",
     "OTHER_CITIES_PATENTS",
+    "PUBLISHED_TOP_TEN",
     "SOURCE_NOTE",
     "STAFF_ACCOUNTS",
     "YOY_HEADROOM",

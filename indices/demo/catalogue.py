@@ -82,6 +82,12 @@ DEMO_CITIES: tuple[DemoCity, ...] = (
 )
 
 
+# The published 2024 top ten, in order; the illustrative values are calibrated to rank so (values.CITY_STRENGTH).
+PUBLISHED_TOP_TEN: tuple[str, ...] = (
+    "310000", "110000", "500000", "440300", "440100", "330100", "510100", "320500", "320100", "370100",
+)
+
+
 DEMO_EMAIL_DOMAIN = "ccfi-demo.example"
 
 

@@ -29,6 +29,7 @@ from methodology.models import Indicator, MethodologyVersion
 from methodology.selectors import methodology_spec
 from methodology.services import methodology_import, methodology_publish
 from reporting.models import IndicatorReturn, ObservationStatus, ReportingPeriod, ReturnState, ReturnValue
+from reporting.services.periods import PeriodOpening, period_open_within
 
 
 @dataclass
@@ -152,14 +153,14 @@ def _demo_periods_ensure(*, methodology: MethodologyVersion) -> tuple[list[Repor
 
 
 def _demo_filing_period_ensure(*, methodology: MethodologyVersion) -> int:
-    """The period open for filing, with no return yet (created once; its dates count from that day)."""
+    """The period open for filing, opened as the secretariat opens one: every city's return an empty draft
+    (created once; its dates count from that day)."""
     if ReportingPeriod.objects.filter(data_year=DEMO_FILING_YEAR).exists():
         return 0
     demo_period, locks_on = demo_filing_period(today=timezone.localdate())
-    period = ReportingPeriod(data_year=demo_period.data_year, state=demo_period.state, opens_on=demo_period.opens_on,
-                             due_on=demo_period.due_on, locks_on=locks_on, methodology=methodology)
-    period.full_clean()
-    period.save()
+    period_open_within(opening=PeriodOpening(data_year=demo_period.data_year, opens_on=demo_period.opens_on,
+                                             due_on=demo_period.due_on, locks_on=locks_on, methodology=methodology),
+                       actor=None)
     return 1
 
 

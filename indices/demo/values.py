@@ -1,6 +1,7 @@
 """The illustrative values: pure and reproducible, from a fixed seed and each city's approximate
-population and GDP. They are never tuned to reproduce a published ranking; only the Chongqing facts
-of the design document (methodology-ccfi-2025.md) are taken from public reporting."""
+population and GDP, moved by a strength factor per top-ten city so that the demo's ranking reads in the
+published top ten's order; only the Chongqing facts of the design document (methodology-ccfi-2025.md)
+are taken from public reporting. Still illustrative: no value is a statistic."""
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,26 @@ OTHER_CITIES_BALANCE_SHARE = 58.0
 # two-thirds of the industry's patents, so Chongqing gets a little more than twice the others.
 OTHER_CITIES_PATENTS = 280.0
 CHONGQING_PATENT_MULTIPLE = 2.1
+
+# How strong each city's consumer finance is beyond what its size and wealth say, so that the demo's
+# 2024 ranking reads in the published top ten's order (catalogue.PUBLISHED_TOP_TEN); every indicator is
+# moved by it in its good direction. A calibration of illustrative values, not a measurement.
+CITY_STRENGTH: dict[str, float] = {
+    "310000": 1.63,  # Shanghai
+    "110000": 1.53,  # Beijing
+    "500000": 1.20,  # Chongqing (its public facts stay as reported)
+    "440300": 1.62,  # Shenzhen
+    "440100": 1.38,  # Guangzhou
+    "330100": 1.30,  # Hangzhou
+    "510100": 1.49,  # Chengdu
+    "320500": 1.21,  # Suzhou
+    "320100": 1.24,  # Nanjing
+    "370100": 1.17,  # Jinan
+}
+
+# Not moved by strength: balances (the balance per head, M2.3, follows from them and would leave its
+# bounds) and the figures shared out of a fixed total (M3.2, E2.1), whose totals must hold.
+UNTILTED = frozenset({"M2.1", "M3.2", "E2.1"})
 
 # The second year moves at most this part of the year-on-year tolerance, so rounding cannot cross it.
 YOY_HEADROOM = Decimal("0.9")
@@ -78,7 +99,13 @@ class _CityDraw:
     def put(self, code: str, first: float, second: float) -> None:
         pair = CHONGQING_FACTS.get(code) if self.city.code == CHONGQING else None
         self.years[DEMO_YEARS[0]][code], self.years[DEMO_YEARS[1]][code] = pair or self.settle.pair(
-            code, first, second)
+            code, self.tilt(code, first), self.tilt(code, second))
+
+    def tilt(self, code: str, value: float) -> float:
+        """An indicator moved by the city's strength in its good direction (context variables stay as drawn)."""
+        direction = 0 if code in UNTILTED else getattr(self.settle.variables[code], "direction", 0)
+        strength = CITY_STRENGTH.get(self.city.code, 1.0)
+        return float(value) * strength ** direction if direction else float(value)
 
     def put_exact(self, code: str, first: float | Decimal, second: float | Decimal) -> None:
         first_year, second_year = DEMO_YEARS

@@ -32,7 +32,9 @@ from reporting.selectors.dashboard import (
     city_list,
     completeness_board,
     filer_dashboard,
+    period_management_list,
     period_overview_list,
+    period_unapproved_cities,
 )
 from reporting.selectors.home import FilerStep, ReviewerHome, filer_home, reviewer_home
 from reporting.selectors.inbox import notification_unread_count, notifications_for, notifications_unread_latest
@@ -101,7 +103,9 @@ __all__ = [
     "peer_positions",
     "peer_values",
     "peer_values_by_city",
+    "period_management_list",
     "period_overview_list",
+    "period_unapproved_cities",
     "period_spec",
     "previous_approved_values",
     "previous_approved_values_for",

@@ -30,6 +30,22 @@ def period_overview_list() -> QuerySet[ReportingPeriod]:
     )
 
 
+def period_management_list() -> QuerySet[ReportingPeriod]:
+    """Periods for the secretariat's period page: how many returns are approved, and how many revisions open."""
+    return ReportingPeriod.objects.select_related("methodology").annotate(
+        approved_returns=Count("returns", filter=Q(returns__state=ReturnState.APPROVED)),
+        open_returns=Count("returns", filter=Q(returns__state__in=OPEN_STATES)),
+    ).order_by("-data_year")
+
+
+def period_unapproved_cities(*, period: ReportingPeriod) -> list[City]:
+    """Cities that hold the period back from closing: no approved return, or a revision still open
+    (a draft, a submission awaiting review, an amendment)."""
+    approved = IndicatorReturn.objects.filter(period=period, state=ReturnState.APPROVED).values("city_id")
+    still_open = IndicatorReturn.objects.filter(period=period, state__in=OPEN_STATES).values("city_id")
+    return list(City.objects.filter(~Q(pk__in=approved) | Q(pk__in=still_open)).order_by("code"))
+
+
 def city_list() -> QuerySet[City]:
     return City.objects.all()
 

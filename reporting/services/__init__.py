@@ -15,6 +15,14 @@ from reporting.services.imports import (
     values_import_preview,
 )
 from reporting.services.inbox import notification_mark_read, notifications_mark_all_read
+from reporting.services.periods import (
+    PERIOD_MANAGERS_ONLY,
+    PERIOD_NOT_ALL_APPROVED,
+    PERIOD_YEAR_TAKEN,
+    PeriodOpening,
+    period_close,
+    period_open,
+)
 from reporting.services.values import (
     Change,
     SaveOutcome,
@@ -64,6 +72,9 @@ __all__ = [
     "NOT_RESUBMITTABLE",
     "NOT_SUBMITTABLE",
     "NOT_SUBMITTED",
+    "PERIOD_MANAGERS_ONLY",
+    "PERIOD_NOT_ALL_APPROVED",
+    "PERIOD_YEAR_TAKEN",
     "REVIEWERS_ONLY",
     "REVISE_REJECTED",
     "SEND_BACK_NEEDS_COMMENT",
@@ -73,11 +84,14 @@ __all__ = [
     "Change",
     "CommentInput",
     "EditConflict",
+    "PeriodOpening",
     "SaveOutcome",
     "ValueEntry",
     "WorkflowError",
     "evidence_upload",
+    "period_close",
     "period_extension_grant",
+    "period_open",
     "return_approve",
     "return_reopen_for_amendment",
     "return_withdraw_amendment",

@@ -1,6 +1,6 @@
 from django import template
 
-from accounts.permissions import user_is_filer, user_is_methodologist, user_is_reviewer
+from accounts.permissions import may_manage_periods, user_is_filer, user_is_methodologist, user_is_reviewer
 from ccfi_portal.i18n import pick as localized
 from reporting.models import Channel
 from reporting.selectors import notification_unread_count
@@ -15,7 +15,7 @@ def portal_roles(user) -> dict:
     if not user.is_authenticated:
         return {}
     return {"filer": user_is_filer(user), "reviewer": user_is_reviewer(user),
-            "methodologist": user_is_methodologist(user)}
+            "methodologist": user_is_methodologist(user), "period_manager": may_manage_periods(user)}
 
 
 @register.simple_tag

@@ -17,6 +17,7 @@ from reporting.views.filing import (
 from reporting.views.home import home
 from reporting.views.imports import import_apply, import_detail, import_report_download, import_template, import_upload
 from reporting.views.inbox import inbox, inbox_open, inbox_read_all
+from reporting.views.periods import period_close, period_list
 from reporting.views.review import completeness_board, review_bulk_approve, review_detail, review_queue
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "import_report_download",
     "import_template",
     "import_upload",
+    "period_close",
+    "period_list",
     "return_amend",
     "return_withdraw",
     "return_detail",

@@ -54,3 +54,10 @@ def test_the_audit_role_reads_the_trail_in_the_admin_as_the_predicate_says(city_
     for user in _people(city_chongqing).values():
         assert user.has_perm("audit.view_auditevent") == permissions.may_read_audit_trail(user)
         assert user.has_perm("accounts.change_user") == permissions.may_manage_accounts(user)
+
+
+def test_the_secretariat_that_reviews_runs_the_periods(city_chongqing):
+    """Opening and closing reporting periods belongs to the reviewers (and the system administrator)."""
+    people = _people(city_chongqing)
+    assert {column for column, user in people.items() if permissions.may_manage_periods(user)} == {
+        "reviewer", "system admin"}

@@ -13,7 +13,7 @@ from indices.models import IndexRun, RunState, Score
 from reporting.models import IndicatorReturn, ReturnState
 
 pytestmark = pytest.mark.django_db
-FILING_YEAR = 2025  # the demo's period open for filing, with no return yet
+FILING_YEAR = 2025  # the demo's period open for filing: every city's return an empty draft
 
 
 class Api:

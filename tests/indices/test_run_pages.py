@@ -65,7 +65,7 @@ def test_recompute_asks_in_the_outbox_and_runs_after_the_commit(period, client, 
 
 
 def test_a_year_with_nothing_approved_is_not_recomputed_and_says_why(period, client):
-    """The demo's 2025 period is open with no return yet: no failed run, no work, a message instead."""
+    """The demo's 2025 period is open with empty drafts only: no failed run, no work, a message instead."""
     login(client, "reviewer")
     response = client.post(reverse("indices:run_recompute", args=[2025]), follow=True)
     assert "2025 年指数尚无法计算：该年度还没有审核通过的报表。" in response.content.decode()

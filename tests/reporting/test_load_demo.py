@@ -15,8 +15,16 @@ from django.utils import timezone
 
 from accounts.models import City, Role, User
 from audit.models import AuditEvent
-from indices.demo import DEMO_PASSWORD, SOURCE_NOTE, demo_methodology_path, demo_methodology_spec, demo_values
+from indices.demo import (
+    DEMO_PASSWORD,
+    PUBLISHED_TOP_TEN,
+    SOURCE_NOTE,
+    demo_methodology_path,
+    demo_methodology_spec,
+    demo_values,
+)
 from indices.engine import spec
+from indices.models import Score
 from methodology.models import Indicator, IndicatorKind, MethodologyNode, MethodologyState, MethodologyVersion
 from methodology.selectors import methodology_document
 from reporting.models import (
@@ -63,8 +71,9 @@ def load_demo() -> str:
 
 
 def stored_values() -> dict[str, dict[int, dict[str, Decimal]]]:
+    """The illustrative values (the open period's empty drafts left out)."""
     values: dict[str, dict[int, dict[str, Decimal]]] = {}
-    rows = ReturnValue.objects.values_list(
+    rows = ReturnValue.objects.filter(indicator_return__is_illustrative=True).values_list(
         "indicator_return__city__code", "indicator_return__period__data_year", "indicator__code", "value")
     for city_code, data_year, code, value in rows:
         values.setdefault(city_code, {}).setdefault(data_year, {})[code] = value
@@ -128,18 +137,38 @@ def test_it_is_idempotent():
 
 
 def test_a_newcomer_finds_the_next_year_open_for_filing(client):
-    """2023 and 2024 approved and published; 2025 open, due four weeks after the load, with no return yet."""
+    """2023 and 2024 approved and published; 2025 open, due four weeks after the load, opened as the secretariat
+    opens a period: every city's return waiting as an empty draft."""
     load_demo()
     filing = ReportingPeriod.objects.get(data_year=2025)
     today = timezone.localdate()
     assert filing.phase == PeriodPhase.OPEN and filing.due_on == today + datetime.timedelta(days=28)
-    assert not IndicatorReturn.objects.filter(period=filing).exists()
+    assert filing.locks_on == today + datetime.timedelta(days=60)
+    drafts = IndicatorReturn.objects.filter(period=filing)
+    assert sorted(drafts.values_list("city__code", flat=True)) == sorted(CITY_CODES)
+    assert set(drafts.values_list("state", "revision", "is_illustrative")) == {(ReturnState.DRAFT, 1, False)}
+    assert ReturnValue.objects.filter(indicator_return__period=filing).count() == 30 * 36
+    assert not ReturnValue.objects.filter(indicator_return__period=filing, value__isnull=False).exists()
+    assert AuditEvent.objects.filter(event_type="period.open", details__data_year=2025).count() == 1
     assert {period.data_year: period.runs.published().exists() for period in ReportingPeriod.objects.all()} == {
         2023: True, 2024: True, 2025: False}
     client.force_login(User.objects.get(username="filer-chongqing"))
     page = client.get(reverse("reporting:dashboard")).content.decode()
-    assert reverse("reporting:return_start", args=[filing.pk]) in page
+    draft = drafts.get(city__code=CHONGQING)
+    assert reverse("reporting:return_detail", args=[draft.pk]) in page
+    assert 'data-testid="completeness-2025">0/36<' in page
     assert 'data-testid="phase-2025">填报中<' in page and 'data-testid="phase-2024">已过截止日<' in page
+
+
+def test_the_2024_top_ten_is_the_published_order():
+    """The illustrative values are calibrated so that the demo's published 2024 ranking opens with the
+    published top ten, in its order (the ranking page still labels them illustrative)."""
+    load_demo()
+    run = ReportingPeriod.objects.get(data_year=2024).runs.published().get()
+    ranked = list(Score.objects.filter(run=run, level=0).order_by("rank").values_list("city__code", "rank"))
+    assert [code for code, _rank in ranked[:10]] == list(PUBLISHED_TOP_TEN) == [
+        "310000", "110000", "500000", "440300", "440100", "330100", "510100", "320500", "320100", "370100"]
+    assert [rank for _code, rank in ranked[:10]] == list(range(1, 11))  # no ties
 
 
 def test_every_demo_account_has_an_address_and_the_demo_mail_goes_to_files():
@@ -186,7 +215,7 @@ def test_every_role_has_a_demo_account_and_every_city_one_filer():
 def test_every_return_is_approved_illustrative_and_complete():
     load_demo()
 
-    returns = IndicatorReturn.objects.select_related("period")
+    returns = IndicatorReturn.objects.select_related("period").filter(period__data_year__in=[2023, 2024])
     assert returns.count() == 60
     for indicator_return in returns:
         assert indicator_return.state == ReturnState.APPROVED
@@ -195,8 +224,9 @@ def test_every_return_is_approved_illustrative_and_complete():
         period = indicator_return.period
         assert period.opens_on <= indicator_return.submitted_at.date() < indicator_return.approved_at.date()
         assert indicator_return.approved_at.date() <= period.due_on
-    assert ReturnValue.objects.count() == 60 * 36
-    assert set(ReturnValue.objects.values_list("observation_status", "source_note")) == {
+    demo_values_stored = ReturnValue.objects.filter(indicator_return__period__data_year__in=[2023, 2024])
+    assert demo_values_stored.count() == 60 * 36
+    assert set(demo_values_stored.values_list("observation_status", "source_note")) == {
         (ObservationStatus.FINAL, SOURCE_NOTE)}
 
 
