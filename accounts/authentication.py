@@ -7,9 +7,14 @@ from accounts.tokens import api_token_user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <token>``. Without the header DRF tries the next class (the session)."""
+    """``Authorization: Bearer <token>``. Without the header DRF tries the next class (the session). First in
+    DEFAULT_AUTHENTICATION_CLASSES, so that a request without credentials, or with a token that is not valid, is
+    answered 401 with ``WWW-Authenticate: Bearer`` (RFC 9110 §11.6.1); a signed-in user who may not is a 403."""
 
     keyword = "Bearer"
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()

@@ -44,14 +44,14 @@ def problem_responses(*statuses: int) -> dict:
 
 class ProblemAutoSchema(AutoSchema):
     """Declares, on every operation, the problem answers the API's shared machinery can give, so that the schema
-    lists every status a client may see (tests/api/test_schemathesis.py): 403 (authentication and permissions come
-    before every view; an unknown token is a 403 too) and 429 (the request limits) everywhere, 404 wherever the
+    lists every status a client may see (tests/api/test_schemathesis.py): 401 (no credentials, or a token that is
+    not valid), 403 (a user who may not) and 429 (the request limits) everywhere, 404 wherever the
     path names an object, 400 for input (a body, or a list's filters and pagination), 415 for a body in another
     format. An operation's own ``extend_schema(responses=...)`` (e.g. a 409) is kept as it is."""
 
     def _problem_statuses(self) -> list[int]:
         has_body = self.method in ("POST", "PUT", "PATCH")
-        statuses = [403, 429]
+        statuses = [401, 403, 429]
         if "{" in self.path:
             statuses.append(404)
         if has_body or self._is_list_view():

@@ -374,8 +374,8 @@ API_THROTTLE_ANON = env("API_THROTTLE_ANON", default="60/min")
 API_THROTTLE_USER = env("API_THROTTLE_USER", default="600/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",  # personal API tokens (accounts.tokens); first: 401s
         "rest_framework.authentication.SessionAuthentication",
-        "accounts.authentication.BearerTokenAuthentication",  # personal API tokens (accounts.tokens)
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle",

@@ -43,6 +43,7 @@ CITY_A, CITY_B = "500000", "510100"
 
 OK, DENY, HIDE, LOGIN = "ok", "denied", "hidden", "login"
 PROV, SECR = "provisional", "secretariat"
+UNAUTH = 401  # the API without credentials: 401 with WWW-Authenticate: Bearer (accounts.authentication)
 
 
 def everyone(value) -> tuple:
@@ -59,7 +60,7 @@ def staff(methodologist, secadmin, auditadmin, superuser) -> tuple:
 
 
 POST_ONLY = signed_in(405)  # the GET of an action: login first, then 405
-API_POST_ONLY = signed_in(405, anonymous=DENY)  # DRF answers an anonymous request 403 before the method check
+API_POST_ONLY = signed_in(405, anonymous=UNAUTH)  # DRF answers an anonymous request 401 before the method check
 
 # Keys: the URL name (namespaced), ".format" for DRF's format-suffix twin, "#2" for a second pattern of the same name
 # and route, "admin:<app>_<model>_object" and "admin:catch_all" for the admin's unnamed patterns; "[variant]" or
@@ -167,40 +168,40 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("reports:city", "GET"):                     (HIDE, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
     # The REST API (session authentication: anonymous is 403, not a redirect).
     ("return-values", "GET"): API_POST_ONLY,
-    ("return-values", "PATCH"):                  (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    ("return-values", "PATCH"):                  (UNAUTH, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("return-submit", "GET"): API_POST_ONLY,
-    ("return-submit", "POST"):                   (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    ("return-submit", "POST"):                   (UNAUTH, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     ("return-approve", "GET"): API_POST_ONLY,
-    ("return-approve", "POST"):                  (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),  # a draft: 400
+    ("return-approve", "POST"):                  (UNAUTH, DENY, DENY, OK, DENY, DENY, DENY, OK),  # a draft: 400
     # Evidence: listed for whoever sees the return; uploaded by the city's filer (the reviewer: 403 with the reason).
-    ("return-evidence", "GET"):                  (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
-    ("return-evidence", "POST"):                 (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    ("return-evidence", "GET"):                  (UNAUTH, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("return-evidence", "POST"):                 (UNAUTH, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     # Answering a send-back: the city's filer (a draft: 400 not_returned).
     ("return-answer", "GET"): API_POST_ONLY,
-    ("return-answer", "POST"):                   (DENY, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
+    ("return-answer", "POST"):                   (UNAUTH, OK, HIDE, DENY, HIDE, HIDE, HIDE, OK),
     # Amending city A's approved 2024 return: its filer and reviewers, as on the page.
     ("return-amend", "GET"): API_POST_ONLY,
-    ("return-amend", "POST"):                    (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("return-amend", "POST"):                    (UNAUTH, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
     # Review through the API: reviewers; a filer's own return is 403, another city's 404 (as review_detail).
     ("return-send-back", "GET"): API_POST_ONLY,
-    ("return-send-back", "POST"):                (DENY, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),  # a draft: 400
-    ("review-queue", "GET"):                     (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),
-    ("review-detail", "GET"):                    (DENY, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("return-send-back", "POST"):                (UNAUTH, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),  # a draft: 400
+    ("review-queue", "GET"):                     (UNAUTH, DENY, DENY, OK, DENY, DENY, DENY, OK),
+    ("review-detail", "GET"):                    (UNAUTH, DENY, HIDE, OK, HIDE, HIDE, HIDE, OK),
     ("review-bulk-approve", "GET"): API_POST_ONLY,
-    ("review-bulk-approve", "POST"):             (DENY, DENY, DENY, OK, DENY, DENY, DENY, OK),  # nothing: 400
+    ("review-bulk-approve", "POST"):             (UNAUTH, DENY, DENY, OK, DENY, DENY, DENY, OK),  # nothing: 400
     # Starting a return: a city's filer only (no city: 404); the empty body is refused (400).
-    ("return-list", "POST"):                     (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
-    ("return-list.format", "POST"):              (DENY, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
+    ("return-list", "POST"):                     (UNAUTH, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
+    ("return-list.format", "POST"):              (UNAUTH, OK, OK, HIDE, HIDE, HIDE, HIDE, HIDE),
     ("city-list", "GET"): everyone(OK),
     ("city-list.format", "GET"): everyone(OK),
     ("city-detail", "GET"): everyone(OK),
     ("city-detail.format", "GET"): everyone(OK),
-    ("return-list", "GET"): signed_in(OK, anonymous=DENY),  # each user's own list (tested in tests/test_api.py)
-    ("return-list.format", "GET"): signed_in(OK, anonymous=DENY),
-    ("return-detail", "GET"):                    (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
-    ("return-detail.format", "GET"):             (DENY, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
-    ("api-root", "GET"): signed_in(OK, anonymous=DENY),
-    ("api-root.format", "GET"): signed_in(OK, anonymous=DENY),
+    ("return-list", "GET"): signed_in(OK, anonymous=UNAUTH),  # each user's own list (tested in tests/test_api.py)
+    ("return-list.format", "GET"): signed_in(OK, anonymous=UNAUTH),
+    ("return-detail", "GET"):                    (UNAUTH, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("return-detail.format", "GET"):             (UNAUTH, OK, HIDE, OK, HIDE, HIDE, HIDE, OK),
+    ("api-root", "GET"): signed_in(OK, anonymous=UNAUTH),
+    ("api-root.format", "GET"): signed_in(OK, anonymous=UNAUTH),
     ("methodology-list", "GET"): everyone(OK),
     ("methodology-list.format", "GET"): everyone(OK),
     ("methodology-detail", "GET"): everyone(OK),
@@ -238,28 +239,28 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("run-methodology.format", "GET"): everyone(OK),
     # The secretariat's API (may_see_provisional, may_recompute_index, may_publish_run, may_rebuild_reports,
     # may_try_methodology): as the run pages. Empty bodies: 400 (ok) after the permission decision.
-    ("index-run-list", "GET"):                   (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
-    ("index-run-list.format", "GET"):            (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
-    ("index-run-detail", "GET"):                 (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),  # the provisional run
-    ("index-run-detail.format", "GET"):          (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
-    ("index-run-recompute", "GET"):              (DENY, DENY, DENY, 405, 405, DENY, DENY, 405),
-    ("index-run-recompute", "POST"):             (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
-    ("index-run-recompute.format", "POST"):      (DENY, DENY, DENY, OK, OK, DENY, DENY, OK),
-    ("index-run-publish", "GET"):                (DENY, DENY, DENY, DENY, 405, DENY, DENY, 405),
-    ("index-run-publish", "POST"):               (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),  # provisional: 400
-    ("index-run-publish.format", "POST"):        (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),
-    ("index-run-reports-rebuild", "POST"):       (DENY, DENY, DENY, DENY, 202, DENY, DENY, 202),
-    ("index-run-reports-rebuild.format", "POST"): (DENY, DENY, DENY, DENY, 202, DENY, DENY, 202),
-    ("index-run-what-if", "GET"):                (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),  # no version: 400
-    ("index-run-what-if.format", "GET"):         (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),
-    ("methodology-import", "GET"):               (DENY, DENY, DENY, DENY, 405, DENY, DENY, 405),
-    ("methodology-import", "POST"):              (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),  # empty: 400
-    ("methodology-import.format", "POST"):       (DENY, DENY, DENY, DENY, OK, DENY, DENY, OK),
+    ("index-run-list", "GET"):                   (UNAUTH, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-list.format", "GET"):            (UNAUTH, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-detail", "GET"):                 (UNAUTH, DENY, DENY, OK, OK, DENY, DENY, OK),  # the provisional run
+    ("index-run-detail.format", "GET"):          (UNAUTH, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-recompute", "GET"):              (UNAUTH, DENY, DENY, 405, 405, DENY, DENY, 405),
+    ("index-run-recompute", "POST"):             (UNAUTH, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-recompute.format", "POST"):      (UNAUTH, DENY, DENY, OK, OK, DENY, DENY, OK),
+    ("index-run-publish", "GET"):                (UNAUTH, DENY, DENY, DENY, 405, DENY, DENY, 405),
+    ("index-run-publish", "POST"):               (UNAUTH, DENY, DENY, DENY, OK, DENY, DENY, OK),  # provisional: 400
+    ("index-run-publish.format", "POST"):        (UNAUTH, DENY, DENY, DENY, OK, DENY, DENY, OK),
+    ("index-run-reports-rebuild", "POST"):       (UNAUTH, DENY, DENY, DENY, 202, DENY, DENY, 202),
+    ("index-run-reports-rebuild.format", "POST"): (UNAUTH, DENY, DENY, DENY, 202, DENY, DENY, 202),
+    ("index-run-what-if", "GET"):                (UNAUTH, DENY, DENY, DENY, OK, DENY, DENY, OK),  # no version: 400
+    ("index-run-what-if.format", "GET"):         (UNAUTH, DENY, DENY, DENY, OK, DENY, DENY, OK),
+    ("methodology-import", "GET"):               (UNAUTH, DENY, DENY, DENY, 405, DENY, DENY, 405),
+    ("methodology-import", "POST"):              (UNAUTH, DENY, DENY, DENY, OK, DENY, DENY, OK),  # empty: 400
+    ("methodology-import.format", "POST"):       (UNAUTH, DENY, DENY, DENY, OK, DENY, DENY, OK),
     # The audit trail: the audit administrator's (may_read_audit_trail: the audit.view_auditevent permission).
-    ("audit-event-list", "GET"):                 (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
-    ("audit-event-list.format", "GET"):          (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
-    ("audit-event-detail", "GET"):               (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
-    ("audit-event-detail.format", "GET"):        (DENY, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-list", "GET"):                 (UNAUTH, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-list.format", "GET"):          (UNAUTH, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-detail", "GET"):               (UNAUTH, DENY, DENY, DENY, DENY, DENY, OK, OK),
+    ("audit-event-detail.format", "GET"):        (UNAUTH, DENY, DENY, DENY, DENY, DENY, OK, OK),
     ("api-docs", "GET"): everyone(OK),  # Swagger UI and ReDoc: public, like the schema
     ("api-redoc", "GET"): everyone(OK),
     # The admin site's own pages (staff columns: methodologist, secadmin, auditadmin, superuser).

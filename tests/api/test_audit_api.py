@@ -52,7 +52,7 @@ def test_the_audit_administrator_filters_the_trail(client, audit_admin, events):
 
 def test_the_trail_is_read_only_and_for_the_audit_administrator(client, audit_admin, methodologist, security_admin,
                                                                 events):
-    assert problem(client.get(URL), HTTPStatus.FORBIDDEN, "not_authenticated")
+    assert problem(client.get(URL), HTTPStatus.UNAUTHORIZED, "not_authenticated")
     for user in (methodologist, security_admin):
         client.force_login(user)
         assert problem(client.get(URL), HTTPStatus.FORBIDDEN, "permission_denied")

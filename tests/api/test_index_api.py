@@ -128,7 +128,7 @@ def test_periods_history_methodology_and_reports(client, published):
 
 
 def test_secretariat_endpoints_refuse_other_roles_with_a_problem_code(client, published):
-    assert problem(client.get("/api/v1/index-runs/"), HTTPStatus.FORBIDDEN, "not_authenticated")
+    assert problem(client.get("/api/v1/index-runs/"), HTTPStatus.UNAUTHORIZED, "not_authenticated")
     client.force_login(_user("filer-chongqing"))
     assert problem(client.get("/api/v1/index-runs/"), HTTPStatus.FORBIDDEN, "permission_denied")
     assert problem(client.post("/api/v1/index-runs/recompute/", {"data_year": 2024}), HTTPStatus.FORBIDDEN,

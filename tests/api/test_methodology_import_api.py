@@ -45,7 +45,7 @@ def test_a_bad_document_lists_its_problems_and_changes_nothing(client, methodolo
 
 def test_only_a_methodologist_imports(client, reviewer, audit_admin, small_document):
     assert problem(client.post(URL, {"document": small_document}, content_type="application/json"),
-                   HTTPStatus.FORBIDDEN, "not_authenticated")
+                   HTTPStatus.UNAUTHORIZED, "not_authenticated")
     for user in (reviewer, audit_admin):
         client.force_login(user)
         assert problem(client.post(URL, {"document": small_document}, content_type="application/json"),

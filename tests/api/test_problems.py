@@ -61,10 +61,12 @@ def test_conflicts_not_found_forbidden_and_unauthenticated(client, draft, filer_
                         HTTPStatus.FORBIDDEN, "permission_denied")
     assert forbidden["title"] == "Forbidden"
     client.logout()
-    anonymous = problem(client.get("/api/v1/returns/"), HTTPStatus.FORBIDDEN, "not_authenticated")
-    assert anonymous["title"] == "禁止访问"
-    problem(client.get("/api/v1/returns/", HTTP_AUTHORIZATION="Bearer ccfi_nope"), HTTPStatus.FORBIDDEN,
-            "authentication_failed")
+    anonymous = client.get("/api/v1/returns/")
+    assert anonymous["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert problem(anonymous, HTTPStatus.UNAUTHORIZED, "not_authenticated")["title"] == "未认证"
+    unknown = client.get("/api/v1/returns/", HTTP_AUTHORIZATION="Bearer ccfi_nope")
+    assert unknown["WWW-Authenticate"] == 'Bearer realm="api"'
+    problem(unknown, HTTPStatus.UNAUTHORIZED, "authentication_failed")
 
 
 def test_values_refused_through_the_api_are_in_the_audit_trail_as_on_the_form(client, draft, filer_chongqing):
