@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from accounts.selectors import user_password_expired
 from accounts.tokens import api_token_user
 
 
@@ -29,6 +30,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         user = api_token_user(secret)
         if user is None:
             raise exceptions.AuthenticationFailed(_("This token is not valid, has expired or was revoked."))
+        if user_password_expired(user):  # the web's rule (accounts.middleware): an expired password opens nothing
+            raise exceptions.AuthenticationFailed(
+                _("Your password has expired: change it on the portal, then your tokens work again."),
+                code="password_expired")
         return user, None
 
 

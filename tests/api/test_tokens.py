@@ -109,3 +109,16 @@ def test_the_api_limits_requests(client, filer_chongqing, city_chongqing, monkey
     secret = api_token_create(user=filer_chongqing, name="x", verified=False).secret
     statuses = [client.get("/api/v1/returns/", **bearer(secret)).status_code for _ in range(6)]
     assert statuses == [HTTPStatus.OK] * 5 + [HTTPStatus.TOO_MANY_REQUESTS]
+
+
+def test_a_token_stops_working_when_its_users_password_expires(client, filer_chongqing):
+    """The web sends a user whose password has expired to the password page; their tokens answer 401 with the
+    reason until the password is changed."""
+    made = api_token_create(user=filer_chongqing, name="城市系统", verified=False)
+    assert client.get("/api/v1/returns/", **bearer(made.secret)).status_code == HTTPStatus.OK
+    type(filer_chongqing).objects.filter(pk=filer_chongqing.pk).update(
+        date_joined=timezone.now() - datetime.timedelta(days=400))
+    filer_chongqing.password_records.all().delete()
+    refused = client.get("/api/v1/returns/", HTTP_ACCEPT_LANGUAGE="en", **bearer(made.secret))
+    assert refused.status_code == HTTPStatus.UNAUTHORIZED
+    assert refused.json()["code"] == "password_expired" and "password has expired" in refused.json()["detail"]
