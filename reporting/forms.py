@@ -8,6 +8,16 @@ from methodology.models import MethodologyState, MethodologyVersion
 from reporting.models import ReportingPeriod, ReturnState
 
 
+class HtmlDateInput(forms.DateInput):
+    """``<input type="date">`` takes its value as YYYY-MM-DD whatever the language; the zh-hans format (Y/m/d)
+    left the field blank, so a suggested date was lost and the browser refused to send the form."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class AmendmentForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the amendment"), widget=forms.Textarea(attrs={"rows": 3}),
                              max_length=4000)
@@ -29,16 +39,16 @@ class ImportUploadForm(forms.Form):
 
 class ExtensionForm(forms.Form):
     city = forms.ModelChoiceField(label=_("City"), queryset=City.objects.all(), empty_label=_("Choose a city"))
-    until = forms.DateField(label=_("Extended until"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Extended until"), widget=HtmlDateInput())
     reason = forms.CharField(label=_("Reason"), max_length=1000)
 
 
 class PeriodOpenForm(forms.Form):
     """The secretariat opens a period; the rules (a free year, dates in order) are the service's."""
     data_year = forms.IntegerField(label=_("Data year"), min_value=2000, max_value=2100)
-    opens_on = forms.DateField(label=_("Opening date"), widget=forms.DateInput(attrs={"type": "date"}))
-    due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
-    locks_on = forms.DateField(label=_("Lock date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    opens_on = forms.DateField(label=_("Opening date"), widget=HtmlDateInput())
+    due_on = forms.DateField(label=_("Due date"), widget=HtmlDateInput())
+    locks_on = forms.DateField(label=_("Lock date"), required=False, widget=HtmlDateInput(),
                                help_text=_("Empty: no lock before the period is closed."))
     methodology = forms.ModelChoiceField(
         label=_("Methodology version"), empty_label=None,

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.models import City, User
 from indices.demo import demo_index_ensure, demo_load
 from indices.services import index_run_compute
 from methodology.services import methodology_clone, methodology_publish
@@ -181,3 +181,25 @@ def test_the_methodologists_home_lists_the_run_awaiting_publication_until_it_is_
     expect(page.get_by_test_id("home-methodologist")).to_be_visible()
     expect(page.get_by_test_id("home-runs")).not_to_contain_text("2024")
     context.close()
+
+
+def test_the_secretariat_opens_a_period_and_the_filer_finds_a_return_waiting(live_server, browser, draft,  # noqa: F811
+                                                                             reviewer, filer_chongqing):
+    context, secretariat = log_in(browser, live_server, "reviewer", accept_questions=False)
+    questions = _confirmations(secretariat)
+    secretariat.get_by_test_id("nav-periods").click()
+    form = secretariat.get_by_test_id("period-open-form")
+    expect(form.locator("input[name=data_year]")).to_have_value("2025")  # the year after the latest
+    secretariat.get_by_test_id("period-open").click()
+    print(secretariat.locator("main").inner_text())
+    expect(secretariat.get_by_test_id("period-2025")).to_contain_text("填报中")
+    assert len(questions) == 1
+    opened = ReportingPeriod.objects.get(data_year=2025)
+    assert {row.city.code for row in opened.returns.all()} == {city.code for city in City.objects.all()}
+
+    filer_context, filer = log_in(browser, live_server, "filer-chongqing")
+    expect(filer.get_by_test_id("step-2025")).to_contain_text("草稿")
+    filer.get_by_test_id("open-2025").click()
+    expect(filer.get_by_test_id("return-form")).to_be_visible()
+    context.close()
+    filer_context.close()
