@@ -121,6 +121,18 @@ class _LinkOnCommit:
         transaction.on_commit(callback)
 
 
+def _storable(data):
+    """PostgreSQL's JSON cannot hold U+0000, which a refused input may carry (the refusal is what is recorded):
+    it is stored as U+FFFD, the replacement character, so that recording never fails."""
+    if isinstance(data, str):
+        return data.replace("\x00", "\ufffd")
+    if isinstance(data, list):
+        return [_storable(item) for item in data]
+    if isinstance(data, dict):
+        return {_storable(key): _storable(value) for key, value in data.items()}
+    return data
+
+
 def audit_record(
     *,
     actor,
@@ -152,7 +164,7 @@ def audit_record(
         ip_address=_ip(ip_address or (context.ip_address if context else None)),
         user_agent=context.user_agent if context else "",
         # Stored as read back: what the chain's hash covers is what verify_audit will read.
-        details=json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder)),
+        details=_storable(json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))),
     )
     event.save(force_insert=True)
     _LinkOnCommit.add(event.pk)
