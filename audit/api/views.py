@@ -2,6 +2,8 @@
 
 The audit app is the lowest layer and does not import accounts.permissions: the door is the model permission
 audit.view_auditevent, which is exactly what may_read_audit_trail grants (accounts.permissions.ROLE_PERMISSIONS)."""
+import datetime
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -17,6 +19,19 @@ class ReadsAuditTrail(BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.has_perm("audit.view_auditevent"))
 
 
+class UtcDateTimeFilter(filters.DateTimeFilter):
+    """Compares in UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only ±15:59 (a 500 before)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(datetime.UTC)
+            except OverflowError:  # within a day of year 1 or 9999: the end of the calendar on that side
+                end = datetime.datetime.min if value.year == 1 else datetime.datetime.max
+                value = end.replace(tzinfo=datetime.UTC)
+        return super().filter(qs, value)
+
+
 class AuditEventFilter(filters.FilterSet):
     actor = filters.CharFilter(field_name="actor__username", help_text="The user name of who acted.")
     action = filters.CharFilter(field_name="event_type", help_text="An event type, e.g. index_run.publish.")
@@ -25,8 +40,8 @@ class AuditEventFilter(filters.FilterSet):
     object_type = filters.CharFilter(help_text="e.g. indices.indexrun")
     object_id = filters.CharFilter()
     city = filters.CharFilter(field_name="city__code")
-    since = filters.DateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="From (ISO 8601).")
-    until = filters.DateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Before (ISO 8601).")
+    since = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte", help_text="From (ISO 8601).")
+    until = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt", help_text="Before (ISO 8601).")
 
     class Meta:
         model = AuditEvent
