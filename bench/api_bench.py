@@ -2,8 +2,8 @@
 against production mode on PostgreSQL. The machinery (database, production mode, locust, report, clean-up) is
 bench/load_bench.py's; this runs its two API scenarios one after the other against one production mode:
 
-- ``api-ranking``: anonymous readers of the published 2024 ranking through the API, ``GET /api/v1/runs/{id}/``
-  (every city's index score and rank; the public ranking endpoint of its own is not there yet), paced at 300 req/s;
+- ``api-ranking``: anonymous readers of the published 2024 ranking through the API,
+  ``GET /api/v1/scores/?year=2024&level=0&ordering=rank`` (every city's index score and rank), paced at 300 req/s;
 - ``api-update``: filers saving values with their personal API token, ``PATCH /api/v1/returns/{id}/values/``,
   each client on a return of its own, paced at 100 req/s.
 

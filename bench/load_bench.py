@@ -28,7 +28,7 @@ locust is not in the project's requirements: install it in a virtual environment
    ``mixed``: ``--filers`` filers saving values through the API (login once each) and the rest anonymous readers
    (ranking, drill-downs, city profiles), with think times; ``ranking``: anonymous readers of ``/rankings/2024/``
    only, paced together at ``--target-rps`` (default 350); ``api-ranking``: anonymous readers of the published
-   2024 run through the API (``/api/v1/runs/{id}/``, the city scores and ranks), paced at 300 req/s;
+   2024 ranking through the API (``/api/v1/scores/?year=2024&level=0&ordering=rank``), paced at 300 req/s;
    ``api-update``: each user a filer with its API token saving values on a return of its own
    (``PATCH /api/v1/returns/{id}/values/``), paced at 100 req/s together.
 4. Prints per request type: requests, failures, requests/s, p50/p95/p99 (ms), the failures, and the CPU used by

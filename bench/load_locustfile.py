@@ -8,8 +8,9 @@ driver's prepare step writes (cities, ranking nodes, and each filer's open amend
   between the approved value and a nudged one; an answer with rejected values counts as a failure.
 - ``RankingReader`` (the cached-ranking scenario): ``/rankings/2024/`` only, each user paced by
   ``constant_throughput`` so that all of them together ask for LOAD_BENCH_TARGET_RPS requests per second.
-- ``ApiRankingReader`` (``api-ranking``): the published 2024 run through the API, ``/api/v1/runs/{id}/`` (every
-  city's index score and rank), paced like ``RankingReader``.
+- ``ApiRankingReader`` (``api-ranking``): the published 2024 ranking through the API,
+  ``/api/v1/scores/?year=2024&level=0&ordering=rank`` (every city's index score, rank and rank band), paced like
+  ``RankingReader``.
 - ``ApiFiler`` (``api-update``): each user one of the ``api_filings`` (a return of its own, never shared), with its
   filer's personal API token (``Authorization: Bearer``); saves values as ``Filer`` does, paced like
   ``RankingReader``.
@@ -139,7 +140,8 @@ class ApiRankingReader(FastHttpUser):
 
     @task
     def ranking(self):
-        self.client.get(f"/api/v1/runs/{DATA['run_id']}/", name="/api/v1/runs/[id]/")
+        self.client.get(f"/api/v1/scores/?year={YEAR}&level=0&ordering=rank",
+                        name=f"/api/v1/scores/?year={YEAR}&level=0&ordering=rank")
 
 
 _api_slots = itertools.count()
