@@ -47,10 +47,12 @@ def lock_return(indicator_return: IndicatorReturn) -> IndicatorReturn:
     """The return re-read under a row lock.
 
     Two people acting on one return at once (two filers saving, a reviewer approving while the filer
-    saves): the lock makes the second wait and then see the first one's result.
+    saves): the lock makes the second wait and then see the first one's result. Only the return's row is
+    locked (``of``): with the joined rows locked too, every save of a period waited for the period's and the
+    methodology's rows, so all cities' saves ran one at a time (docs/benchmarks.md).
     """
-    return IndicatorReturn.objects.select_for_update().select_related("period__methodology", "city").get(
-        pk=indicator_return.pk)
+    return IndicatorReturn.objects.select_for_update(of=("self",)).select_related(
+        "period__methodology", "city").get(pk=indicator_return.pk)
 
 
 def require_reviewer(actor) -> None:
