@@ -133,6 +133,12 @@ TEMPLATES = [
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Production keeps each process's connection for a minute (checked before reuse) rather than opening one a request:
+# a new PostgreSQL connection is a new server process whose caches start cold, and under load that cost more of
+# the database's CPU than the requests' queries (bench/api_bench.py, docs/benchmarks.md). Elsewhere (the demo, the
+# tests) one a request, Django's default.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60 if DJANGO_ENV == "production" else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a real Celery worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))}
