@@ -158,6 +158,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Published reads (rankings, city profiles, the methodology, the public API) are cached; see ccfi_portal/cache.py.
 # Local memory by default (one cache per process); production: CACHE_URL=redis://127.0.0.1:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "ccfi_portal.cache_backends.ReusedClientRedisCache"  # one client, not one a call
 # How long a published read stays cached; publications invalidate at once anyway (the published generation):
 # this bounds only how stale another process's local-memory cache can be.
 CACHE_PUBLISHED_SECONDS = env.int("CACHE_PUBLISHED_SECONDS", default=600)
@@ -384,7 +386,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle", "ccfi_portal.throttling.SignedInUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
     # RFC 9457 problem details for every error (ccfi_portal.api_errors).

@@ -111,6 +111,13 @@ def test_the_api_limits_requests(client, filer_chongqing, city_chongqing, monkey
     assert statuses == [HTTPStatus.OK] * 5 + [HTTPStatus.TOO_MANY_REQUESTS]
 
 
+def test_an_anonymous_client_has_the_anonymous_limit_only(client, filer_chongqing, monkeypatch):
+    """The per-user limit is for signed-in users: an anonymous client is not also counted against it."""
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "5/min", "user": "3/min"})
+    statuses = [client.get("/api/v1/cities/").status_code for _ in range(6)]
+    assert statuses == [HTTPStatus.OK] * 5 + [HTTPStatus.TOO_MANY_REQUESTS]
+
+
 def test_a_token_stops_working_when_its_users_password_expires(client, filer_chongqing):
     """The web sends a user whose password has expired to the password page; their tokens answer 401 with the
     reason until the password is changed."""
