@@ -218,6 +218,27 @@ def cpu_by_kind(before: dict, after: dict) -> dict[str, float]:
     return kinds
 
 
+SERVICES = {"postgres": "postgresql", "redis-server": "redis"}
+
+
+def service_ticks() -> dict[str, int]:
+    """CPU ticks used so far by the machine's PostgreSQL and Redis servers (every process of each: the
+    connections' backends and the server's own), by kind; the machine is meant to be quiet but for the bench."""
+    used: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        kind = SERVICES.get(stat[stat.index("(") + 1:stat.rindex(")")])
+        if kind:
+            fields = stat[stat.rindex(")") + 2:].split()
+            used[kind] = used.get(kind, 0) + int(fields[11]) + int(fields[12])
+    return used
+
+
 def stop(server: subprocess.Popen) -> None:
     """SIGINT to serve.sh (honcho stops every process), then SIGTERM and SIGKILL to whatever of its process tree
     is left, each after a bounded wait; then checks that none of those processes is left."""
@@ -297,7 +318,7 @@ def run_scenario(args, scenario: str, *, base: str, folder: Path, data: Path, se
                   "LOAD_BENCH_TARGET_RPS": str(target_rps), "LOAD_BENCH_USERS": str(args.users)}
     log(f"locust ({scenario}): " + " ".join(command))
     load_before = load_average()
-    before_server = process_tree(server.pid)
+    before_server, before_services = process_tree(server.pid), service_ticks()
     before_children = os.times()
     started = time.monotonic()
     locust = subprocess.run(command, env=locust_env, cwd=folder, timeout=3600, stdout=subprocess.DEVNULL,
@@ -305,6 +326,8 @@ def run_scenario(args, scenario: str, *, base: str, folder: Path, data: Path, se
     seconds = time.monotonic() - started
     after_children = os.times()
     server_cpu = cpu_by_kind(before_server, process_tree(server.pid))
+    ticks = os.sysconf("SC_CLK_TCK")
+    server_cpu.update({kind: (used - before_services.get(kind, 0)) / ticks for kind, used in service_ticks().items()})
     locust_cpu = (after_children.children_user - before_children.children_user
                   + after_children.children_system - before_children.children_system)
     log(f"locust exit code {locust.returncode} (1: some request failed); scenario {scenario}, "
