@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max
-
 from indices.engine.spec import MethodologySpec, NodeSpec
 from methodology.selectors import methodology_spec
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
@@ -86,7 +84,7 @@ def previous_approved_values_for(*, city_ids, data_year: int) -> dict[int, dict[
     """Each city's approved values of ``data_year - 1``, by city id and code."""
     approved = _kept_reading(
         ("approved", data_year - 1),
-        fingerprint={"period__data_year": data_year - 1, "state": ReturnState.APPROVED},
+        returns={"period__data_year": data_year - 1, "state": ReturnState.APPROVED},
         compute=lambda: _approved_values_by_city(data_year=data_year - 1))
     wanted = set(city_ids)
     return defaultdict(dict, {city_id: dict(values) for city_id, values in approved.items() if city_id in wanted})
@@ -107,32 +105,36 @@ def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None,
                 codes: Iterable[str] | None = None) -> dict[str, list[Decimal]]:
     """Other cities' values for the period: each city's latest submitted or approved revision; only the
     values of ``codes`` if given (a check of one field needs one indicator's peers)."""
-    by_city = peer_values_by_city(period=period, codes=codes)
+    by_code = _peers_by_code(period=period)
+    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
     result: dict[str, list[Decimal]] = defaultdict(list)
-    for city_id, values in by_city.items():
-        if city_id == exclude_city_id:
-            continue
-        for code, value in values.items():
-            result[code].append(value)
+    for code in wanted:
+        others = [value for city_id, value in by_code[code] if city_id != exclude_city_id]
+        if others:
+            result[code] = others
     return result
 
 
 def peer_values_by_city(*, period: ReportingPeriod,
                         codes: Iterable[str] | None = None) -> dict[int, dict[str, Decimal]]:
     """Each city's values in its latest submitted or approved revision of the period; only ``codes`` if given."""
-    by_city = _kept_reading(
-        ("peers", period.pk),
-        fingerprint={"period": period, "state__in": (ReturnState.SUBMITTED, ReturnState.APPROVED)},
-        compute=lambda: _latest_values_by_city(period=period))
-    wanted = None if codes is None else set(codes)
+    by_code = _peers_by_code(period=period)
+    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
     result: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for city_id, values in by_city.items():
-        result[city_id] = dict(values) if wanted is None else {
-            code: value for code, value in values.items() if code in wanted}
+    for code in wanted:
+        for city_id, value in by_code[code]:
+            result[city_id][code] = value
     return result
 
 
-def _latest_values_by_city(*, period: ReportingPeriod) -> dict[int, dict[str, Decimal]]:
+def _peers_by_code(*, period: ReportingPeriod) -> dict[str, list[tuple[int, Decimal]]]:
+    return _kept_reading(
+        ("peers", period.pk),
+        returns={"period": period, "state__in": (ReturnState.SUBMITTED, ReturnState.APPROVED)},
+        compute=lambda: _latest_values_by_code(period=period))
+
+
+def _latest_values_by_code(*, period: ReportingPeriod) -> dict[str, list[tuple[int, Decimal]]]:
     rows = ReturnValue.objects.filter(
         indicator_return__period=period, value__isnull=False,
         indicator_return__state__in=(ReturnState.SUBMITTED, ReturnState.APPROVED),
@@ -140,26 +142,24 @@ def _latest_values_by_city(*, period: ReportingPeriod) -> dict[int, dict[str, De
     latest: dict[int, int] = {}
     for city_id, revision, _code, _value in rows:
         latest[city_id] = max(latest.get(city_id, 0), revision)
-    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    result: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
     for city_id, revision, code, value in rows:
         if revision == latest[city_id]:
-            result[city_id][code] = value
+            result[code].append((city_id, value))
     return dict(result)
 
 
 # Readings of submitted and approved values, kept in the process while their returns are unchanged: those values
 # are never saved (only a draft or a sent-back return's are), so they change only when a return enters or leaves
-# those states, or is added, moved or deleted, and each of these changes the returns' fingerprint (how many, the
-# newest ``updated_at``, the highest id; every state change saves ``updated_at``). The fingerprint costs one small
-# query; the reading it spares, every other city's values, was the most of a value save's database time
-# (bench/api_bench.py). A fingerprint seen inside a transaction that is rolled back never comes again.
-_READINGS: dict[tuple, tuple[tuple, dict]] = {}
+# those states, or is added or deleted, and each of these changes the returns' fingerprint (each one's id and
+# ``updated_at``, which every state change saves). The fingerprint costs one small query; the reading it spares,
+# every other city's values, was the most of a value save's database time (bench/api_bench.py). A fingerprint
+# seen inside a transaction that is rolled back never comes again.
+_READINGS: dict[tuple, tuple[frozenset, dict]] = {}
 
 
-def _kept_reading(key: tuple, *, fingerprint: dict, compute) -> dict:
-    found = IndicatorReturn.objects.filter(**fingerprint).aggregate(
-        count=Count("pk"), newest=Max("updated_at"), top=Max("pk"))
-    current = (found["count"], found["newest"], found["top"])
+def _kept_reading(key: tuple, *, returns: dict, compute) -> dict:
+    current = frozenset(IndicatorReturn.objects.filter(**returns).values_list("pk", "updated_at"))
     kept = _READINGS.get(key)
     if kept is not None and kept[0] == current:
         return kept[1]
