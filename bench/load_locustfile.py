@@ -66,13 +66,15 @@ def _paced():
 
 
 class ValuesSaving:
-    """Saving a few values of ``self.filing``'s return through the API, alternately the approved value and a nudged
-    one, with the edit version last answered (``self.auth_headers()``: how the user proves who it is)."""
+    """Saving three values of ``self.filing``'s return through the API, changing each (a value flips between the
+    approved one and its nudge), with the edit version last answered (``self.auth_headers()``: how the user proves
+    who it is)."""
 
     def start_filing(self, filing: dict) -> None:
         self.filing = filing
         self.codes = sorted(filing["values"])
         self.turn = 0
+        self.nudged: dict[str, bool] = {}
 
     def read_edit_version(self) -> None:
         with self.client.get(f"/api/v1/returns/{self.filing['return_id']}/", name="/api/v1/returns/[id]/",
@@ -84,9 +86,10 @@ class ValuesSaving:
         start = (self.turn * VALUES_PER_SAVE) % len(self.codes)
         codes = (self.codes * 2)[start:start + VALUES_PER_SAVE]
         values = {}
-        for code in codes:
+        for code in codes:  # each value flips between the approved one and its nudge: every save changes three
             base = self.filing["values"][code]
-            values[code] = {"value": _nudged(base) if self.turn % 2 else base}
+            self.nudged[code] = not self.nudged.get(code, False)
+            values[code] = {"value": _nudged(base) if self.nudged[code] else base}
         with self.client.patch(
                 f"/api/v1/returns/{self.filing['return_id']}/values/", name="/api/v1/returns/[id]/values/ (PATCH)",
                 json={"edit_version": self.edit_version, "values": values},
@@ -97,6 +100,8 @@ class ValuesSaving:
                 response.failure(f"HTTP {response.status_code}")
             elif response.json()["rejected"]:
                 response.failure(f"rejected {response.json()['rejected']}")
+            elif not response.json()["changed"]:
+                response.failure("nothing changed: the bench measures a save that writes")
 
 
 class Filer(ValuesSaving, HttpUser):
