@@ -221,10 +221,10 @@ def cpu_by_kind(before: dict, after: dict) -> dict[str, float]:
 SERVICES = {"postgres": "postgresql", "redis-server": "redis"}
 
 
-def service_ticks() -> dict[str, int]:
-    """CPU ticks used so far by the machine's PostgreSQL and Redis servers (every process of each: the
-    connections' backends and the server's own), by kind; the machine is meant to be quiet but for the bench."""
-    used: dict[str, int] = {}
+def service_ticks() -> dict[int, tuple[str, int]]:
+    """The machine's PostgreSQL and Redis server processes (the connections' backends and the servers' own):
+    pid -> (kind, CPU ticks used so far); the machine is meant to be quiet but for the bench."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -235,8 +235,8 @@ def service_ticks() -> dict[str, int]:
         kind = SERVICES.get(stat[stat.index("(") + 1:stat.rindex(")")])
         if kind:
             fields = stat[stat.rindex(")") + 2:].split()
-            used[kind] = used.get(kind, 0) + int(fields[11]) + int(fields[12])
-    return used
+            found[int(entry.name)] = (kind, int(fields[11]) + int(fields[12]))
+    return found
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -327,7 +327,8 @@ def run_scenario(args, scenario: str, *, base: str, folder: Path, data: Path, se
     after_children = os.times()
     server_cpu = cpu_by_kind(before_server, process_tree(server.pid))
     ticks = os.sysconf("SC_CLK_TCK")
-    server_cpu.update({kind: (used - before_services.get(kind, 0)) / ticks for kind, used in service_ticks().items()})
+    for pid, (kind, used) in service_ticks().items():  # a backend that ended during the run is missed
+        server_cpu[kind] = server_cpu.get(kind, 0.0) + (used - before_services.get(pid, (kind, 0))[1]) / ticks
     locust_cpu = (after_children.children_user - before_children.children_user
                   + after_children.children_system - before_children.children_system)
     log(f"locust exit code {locust.returncode} (1: some request failed); scenario {scenario}, "

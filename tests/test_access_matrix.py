@@ -90,6 +90,7 @@ TABLE: dict[tuple[str, str], tuple] = {
     ("healthz", "GET"): everyone(OK),  # probes: public, past every login gate
     ("readyz", "GET"): everyone(OK),  # 200: the tests run tasks in-process (broker and workers "eager")
     ("metrics", "GET"): everyone(OK),  # the test client is 127.0.0.1; other addresses: tests/test_observability.py
+    ("favicon", "GET"): everyone(OK),  # a redirect to the icon among the static files
     # Filing. A return of city A: its filer sees it, city B's filer gets 404, so does everyone not of the
     # secretariat; the reviewer reads it but never changes its values (403 from the service).
     #                                             anon   filer  other  review method secadm audit  super

@@ -15,3 +15,12 @@ def test_collectstatic_copies_only_the_used_vendor_files(tmp_path, settings):
     call_command("collectstatic", "--noinput", verbosity=0)
     collected = sorted(path.relative_to(tmp_path).as_posix() for path in (tmp_path / "vendor").rglob("*.js"))
     assert collected == ["vendor/echarts/echarts.min.js", "vendor/htmx/htmx.min.js"]
+
+
+def test_the_site_icon_is_a_static_file_and_favicon_ico_leads_to_it(client, db):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == settings.STATIC_URL + "img/favicon.svg"
+    assert finders.find("img/favicon.svg")
+    assert 'rel="icon" href="{}"'.format(response["Location"]) in client.get("/").content.decode()
