@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from reporting.models import ExplanationDecision, IndicatorReturn, ReturnValue, ValueChange, ValueFlag
 
+VALUES_IN_ONE_STATEMENT = 200  # a return has about forty values: one save of all of them, or a few returns
+
 
 def values_write(rows: list[ReturnValue]) -> None:
     """Store the four entered fields of many values in one statement.
@@ -28,15 +30,22 @@ def values_write(rows: list[ReturnValue]) -> None:
     params = [(row.pk, value_field.get_db_prep_save(row.value, connection), row.observation_status, row.source_note,
                row.explanation) for row in rows]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY into a scratch table, then one UPDATE: executemany costs a round trip (and
-            # client-side quoting) per row on PostgreSQL.
+        if connection.vendor == "postgresql" and len(params) <= VALUES_IN_ONE_STATEMENT:
+            # A form or API save: one UPDATE from a VALUES list (the model's own table and column names in the
+            # statement; the values are bound). A scratch table costs PostgreSQL more than the update itself.
+            rows_sql = ", ".join(["(%s::bigint, %s::numeric, %s::text, %s::text, %s::text)"] * len(params))
+            cursor.execute(f"UPDATE {table} AS t SET value = v.value, observation_status = v.observation_status, "  # nosec B608
+                           "source_note = v.source_note, explanation = v.explanation "
+                           f"FROM (VALUES {rows_sql}) AS v (id, value, observation_status, source_note, explanation) "
+                           "WHERE t.id = v.id", [item for row in params for item in row])
+        elif connection.vendor == "postgresql":
+            # An import: COPY into a scratch table, then one UPDATE (executemany costs a round trip, and
+            # client-side quoting, per row).
             cursor.execute("CREATE TEMPORARY TABLE reporting_value_write (id bigint, value numeric, "
                            "observation_status text, source_note text, explanation text) ON COMMIT DROP")
             with cursor.cursor.copy("COPY reporting_value_write FROM STDIN") as copy:
                 for row in params:
                     copy.write_row(row)
-            # The model's own table and column names in the statements; the values are bound.
             cursor.execute(f"UPDATE {table} AS t SET value = v.value, observation_status = v.observation_status, "  # nosec B608
                            "source_note = v.source_note, explanation = v.explanation "
                            "FROM reporting_value_write AS v WHERE t.id = v.id")

@@ -404,3 +404,25 @@ def test_every_step_is_audited_with_actor_and_address(submitted, reviewer, filer
     event = AuditEvent.objects.get(event_type="return.send_back")
     assert (event.actor, event.ip_address, event.success, event.object_id) == (reviewer, "10.1.1.1", True,
                                                                                str(submitted.pk))
+
+
+@pytest.mark.parametrize("one_statement_up_to", [200, 2])  # a save's few values; an import's many (COPY on PostgreSQL)
+def test_the_values_writer_stores_every_field_of_every_row(draft, monkeypatch, one_statement_up_to):
+    from reporting.services import writers
+
+    monkeypatch.setattr(writers, "VALUES_IN_ONE_STATEMENT", one_statement_up_to)
+    rows = list(draft.values.order_by("indicator__code")[:5])
+    for number, row in enumerate(rows):
+        row.value = None if number == 0 else Decimal(f"{number}.25")
+        row.observation_status = "provisional"
+        row.source_note = f"来源 {number}; 'quoted' \\ text"
+        row.explanation = "" if number % 2 else f"说明 {number}"
+    writers.values_write(rows)
+
+    stored = {value.pk: value for value in draft.values.all()}
+    for row in rows:
+        saved = stored[row.pk]
+        assert (saved.value, saved.observation_status, saved.source_note, saved.explanation) == (
+            row.value, row.observation_status, row.source_note, row.explanation)
+    untouched = [value for pk, value in stored.items() if pk not in {row.pk for row in rows}]
+    assert untouched and all(value.observation_status != "provisional" for value in untouched)
