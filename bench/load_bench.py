@@ -231,7 +231,8 @@ SERVICES = {"postgres": "postgresql", "redis-server": "redis"}
 
 def service_ticks() -> dict[int, tuple[str, int]]:
     """The machine's PostgreSQL and Redis server processes (the connections' backends and the servers' own):
-    pid -> (kind, CPU ticks used so far); the machine is meant to be quiet but for the bench."""
+    pid -> (kind, CPU ticks used so far by it and its ended children); the machine is meant to be quiet but for
+    the bench."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -243,7 +244,8 @@ def service_ticks() -> dict[int, tuple[str, int]]:
         kind = SERVICES.get(stat[stat.index("(") + 1:stat.rindex(")")])
         if kind:
             fields = stat[stat.rindex(")") + 2:].split()
-            found[int(entry.name)] = (kind, int(fields[11]) + int(fields[12]))
+            # utime, stime and the reaped children's (a backend that ended adds its time to the postmaster's)
+            found[int(entry.name)] = (kind, sum(int(value) for value in fields[11:15]))
     return found
 
 
@@ -335,7 +337,7 @@ def run_scenario(args, scenario: str, *, base: str, folder: Path, data: Path, se
     after_children = os.times()
     server_cpu = cpu_by_kind(before_server, process_tree(server.pid))
     ticks = os.sysconf("SC_CLK_TCK")
-    for pid, (kind, used) in service_ticks().items():  # a backend that ended during the run is missed
+    for pid, (kind, used) in service_ticks().items():
         server_cpu[kind] = server_cpu.get(kind, 0.0) + (used - before_services.get(pid, (kind, 0))[1]) / ticks
     locust_cpu = (after_children.children_user - before_children.children_user
                   + after_children.children_system - before_children.children_system)
