@@ -180,21 +180,31 @@ def wait_ready(base: str, server: subprocess.Popen, seconds: float) -> float:
     raise SystemExit(f"/readyz did not answer 200 within {seconds:.0f} s")
 
 
-def process_tree(root: int) -> dict[int, tuple[str, int]]:
-    """``root`` and its descendants (honcho puts each of its processes in a session of its own, so a process
-    group would miss them): pid -> (command line, CPU ticks used so far)."""
-    table = {}
+def proc_stats():
+    """Every process on the machine: (pid, name, the fields of /proc/<pid>/stat after the name, its path), skipping
+    one that ends while it is read."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        yield int(entry.name), stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split(), entry
+
+
+def process_tree(root: int) -> dict[int, tuple[str, int]]:
+    """``root`` and its descendants (honcho puts each of its processes in a session of its own, so a process
+    group would miss them): pid -> (command line, CPU ticks used so far)."""
+    table = {}
+    for pid, _name, fields, entry in proc_stats():
+        if fields[0] == "Z":
+            continue
+        try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z":
-            table[int(entry.name)] = (int(fields[1]), command, int(fields[11]) + int(fields[12]))  # ppid, utime+stime
+        table[pid] = (int(fields[1]), command, int(fields[11]) + int(fields[12]))  # ppid, utime+stime
     found, frontier = {}, [root]
     while frontier:
         pid = frontier.pop()
@@ -231,22 +241,10 @@ SERVICES = {"postgres": "postgresql", "redis-server": "redis"}
 
 def service_ticks() -> dict[int, tuple[str, int]]:
     """The machine's PostgreSQL and Redis server processes (the connections' backends and the servers' own):
-    pid -> (kind, CPU ticks used so far by it and its ended children); the machine is meant to be quiet but for
-    the bench."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        kind = SERVICES.get(stat[stat.index("(") + 1:stat.rindex(")")])
-        if kind:
-            fields = stat[stat.rindex(")") + 2:].split()
-            # utime, stime and the reaped children's (a backend that ended adds its time to the postmaster's)
-            found[int(entry.name)] = (kind, sum(int(value) for value in fields[11:15]))
-    return found
+    pid -> (kind, CPU ticks used so far by it and its ended children: a backend that ended adds its time to the
+    postmaster's); the machine is meant to be quiet but for the bench."""
+    return {pid: (SERVICES[name], sum(int(value) for value in fields[11:15]))  # utime, stime, reaped children's
+            for pid, name, fields, _entry in proc_stats() if name in SERVICES}
 
 
 def stop(server: subprocess.Popen) -> None:
