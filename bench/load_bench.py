@@ -29,9 +29,10 @@ locust is not in the project's requirements: install it in a virtual environment
    ``mixed``: ``--filers`` filers saving values through the API (login once each) and the rest anonymous readers
    (ranking, drill-downs, city profiles), with think times; ``ranking``: anonymous readers of ``/rankings/2024/``
    only, paced together at ``--target-rps`` (default 350); ``api-ranking``: anonymous readers of the published
-   2024 ranking through the API (``/api/v1/scores/?year=2024&level=0&ordering=rank``), paced at 300 req/s;
+   2024 ranking through the API (``/api/v1/scores/?year=2024&level=0&ordering=rank``), paced at 330 req/s
+   (the target, 300, and 10 %);
    ``api-update``: each user a filer with its API token saving values on a return of its own
-   (``PATCH /api/v1/returns/{id}/values/``), paced at 100 req/s together.
+   (``PATCH /api/v1/returns/{id}/values/``), paced at 110 req/s together (the target and 10 %).
 4. Prints per request type: requests, failures, requests/s, p50/p95/p99 (ms), the failures, and the CPU used by
    locust and by the production processes (cores busy on average) over the run.
 5. Stops serve.sh with SIGINT (then SIGTERM, then SIGKILL to its process group, each after a bounded wait),
@@ -67,9 +68,11 @@ CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/11")
 YEAR = 2024
 PASSWORD = "Ccfi-demo-2025"
 STOP_SECONDS = 40
-# scenario: (locust user classes, the requests/s all users ask for together, None: not paced)
+# scenario: (locust user classes, the requests/s all users ask for together, None: not paced). The API scenarios
+# ask 10 % above their targets (300 and 100 req/s): paced at the target itself, the users' start and locust's
+# pacing deliver a little less (297 of 300), so a server that meets the target could not show it.
 SCENARIOS = {"mixed": (["Reader", "Filer"], None), "ranking": (["RankingReader"], 350),
-             "api-ranking": (["ApiRankingReader"], 300), "api-update": (["ApiFiler"], 100)}
+             "api-ranking": (["ApiRankingReader"], 330), "api-update": (["ApiFiler"], 110)}
 
 PREPARE = r"""
 import json
