@@ -3,7 +3,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts.selectors import user_password_expired
 from accounts.tokens import api_token_user
 
 
@@ -27,14 +26,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             secret = parts[1].decode()
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed(_("This token is not valid, has expired or was revoked.")) from error
-        user = api_token_user(secret)
-        if user is None:
+        holder = api_token_user(secret)
+        if holder is None:
             raise exceptions.AuthenticationFailed(_("This token is not valid, has expired or was revoked."))
-        if user_password_expired(user):  # the web's rule (accounts.middleware): an expired password opens nothing
+        if holder.password_expired:
             raise exceptions.AuthenticationFailed(
                 _("Your password has expired: change it on the portal, then your tokens work again."),
                 code="password_expired")
-        return user, None
+        return holder.user, None
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

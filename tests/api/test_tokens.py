@@ -7,14 +7,16 @@ from http import HTTPStatus
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.models import ApiToken
-from accounts.tokens import api_token_create
+from accounts.models import ApiToken, PasswordRecord, Role
+from accounts.tokens import api_token_create, api_token_user
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +131,26 @@ def test_a_token_stops_working_when_its_users_password_expires(client, filer_cho
     refused = client.get("/api/v1/returns/", HTTP_ACCEPT_LANGUAGE="en", **bearer(made.secret))
     assert refused.status_code == HTTPStatus.UNAUTHORIZED
     assert refused.json()["code"] == "password_expired" and "password has expired" in refused.json()["detail"]
+
+
+def test_a_token_counts_the_password_age_from_the_last_change(client, filer_chongqing):
+    made = api_token_create(user=filer_chongqing, name="城市系统", verified=False)
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    type(filer_chongqing).objects.filter(pk=filer_chongqing.pk).update(date_joined=long_ago)
+    filer_chongqing.password_records.all().delete()
+    PasswordRecord.objects.create(user=filer_chongqing, password="hash",  # nosec B106: a stored hash's stand-in
+                                  created_at=timezone.now() - datetime.timedelta(days=10))
+    assert client.get("/api/v1/returns/", **bearer(made.secret)).status_code == HTTPStatus.OK
+    filer_chongqing.password_records.update(created_at=long_ago)
+    assert client.get("/api/v1/returns/", **bearer(made.secret)).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_token_its_user_roles_and_password_date_are_read_at_once(filer_chongqing):
+    """Every API request with a token asks all four: one query on PostgreSQL (the roles apart on SQLite)."""
+    made = api_token_create(user=filer_chongqing, name="城市系统", verified=False)
+    ApiToken.objects.filter(pk=made.token.pk).update(last_used_at=timezone.now())  # no last-used write now
+    with CaptureQueriesContext(connection) as queries:
+        holder = api_token_user(made.secret)
+        assert holder.user == filer_chongqing and holder.user.has_role(Role.FILER)
+        assert not holder.user.has_role(Role.REVIEWER) and not holder.password_expired
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
