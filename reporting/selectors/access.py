@@ -146,7 +146,11 @@ def return_filing_refusal(user, indicator_return: IndicatorReturn, *,
     ``window`` may be the return's filing window already read by the caller."""
     if not user_may_edit_values(user, indicator_return):
         return Refusal("not_yours", NOT_YOUR_RETURN)
-    window = window or filing_window(period=indicator_return.period, city_id=indicator_return.city_id)
+    if window is None:  # an extension matters only after the lock date: not read before it (every save asks)
+        period = indicator_return.period
+        locked = bool(period.locks_on and local_today() > period.locks_on)
+        window = filing_window(period=period, city_id=indicator_return.city_id,
+                               extended_until=False if locked else None)
     if window.reason == "closed":
         return Refusal("closed", PERIOD_CLOSED)
     if not window.open:

@@ -6,6 +6,8 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from reporting.models import (
@@ -369,6 +371,17 @@ def test_after_the_lock_date_only_an_extension_lets_a_filer_edit(draft, period, 
     assert AuditEvent.objects.get(event_type="return.submit").details["on_time"] is False
     assert submitted.state == ReturnState.SUBMITTED
     assert AuditEvent.objects.filter(event_type="period.extension_grant").count() == 1
+
+
+def test_a_save_before_the_lock_date_does_not_read_the_extensions(draft, period, reviewer, filer_chongqing, today):
+    """Only after the lock date can an extension change whether a filer may save (every save asks)."""
+    period.locks_on = today + datetime.timedelta(days=1)
+    period.save()
+    period_extension_grant(period=period, city=draft.city, until=today + datetime.timedelta(days=7),
+                           reason="统计局数据延迟发布", actor=reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        assert save(draft, filer_chongqing, **{"M1.1": "84"}).changed == 1
+    assert not any("periodextension" in query["sql"] for query in queries)
 
 
 def test_an_extension_for_one_city_does_not_open_another(period, last_year, reviewer, filer_chongqing,
