@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
+
 from indices.engine.spec import MethodologySpec, NodeSpec
 from methodology.selectors import methodology_spec
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
@@ -154,12 +156,23 @@ def _latest_values_by_code(*, period: ReportingPeriod) -> dict[str, list[tuple[i
 # those states, or is added or deleted, and each of these changes the returns' fingerprint (each one's id and
 # ``updated_at``, which every state change saves). The fingerprint costs one small query; the reading it spares,
 # every other city's values, was the most of a value save's database time (bench/api_bench.py). A fingerprint
-# seen inside a transaction that is rolled back never comes again.
+# seen inside a transaction that is rolled back never comes again. The fingerprint's query is the same for a key
+# every time, so its SQL is built once per process (building it cost more than running it).
 _READINGS: dict[tuple, tuple[frozenset, dict]] = {}
+_FINGERPRINT_SQL: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _fingerprint(key: tuple, returns: dict) -> frozenset:
+    if key not in _FINGERPRINT_SQL:
+        _FINGERPRINT_SQL[key] = IndicatorReturn.objects.filter(**returns).values_list(
+            "pk", "updated_at").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(*_FINGERPRINT_SQL[key])
+        return frozenset(cursor.fetchall())
 
 
 def _kept_reading(key: tuple, *, returns: dict, compute) -> dict:
-    current = frozenset(IndicatorReturn.objects.filter(**returns).values_list("pk", "updated_at"))
+    current = _fingerprint(key, returns)
     kept = _READINGS.get(key)
     if kept is not None and kept[0] == current:
         return kept[1]
