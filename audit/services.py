@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 
 from audit.models import GENESIS_HASH, AuditChainLink, AuditEvent, chain_hash
@@ -67,12 +67,24 @@ def _chain_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
+def _chain_append(events) -> int:
+    """Link ``events``, in their order, after the last link; the caller's transaction holds the chain's lock."""
+    last = AuditChainLink.objects.order_by("-sequence").values_list("sequence", "record_hash").first()
+    sequence, previous = last if last else (0, GENESIS_HASH)
+    links = []
+    for event in events:
+        sequence += 1
+        previous = chain_hash(event, sequence=sequence, previous_hash=(before := previous))
+        links.append(AuditChainLink(event=event, sequence=sequence, previous_hash=before, record_hash=previous))
+    AuditChainLink.objects.bulk_create(links)
+    return len(links)
+
+
 def audit_chain_extend(event_ids: list[int] | None = None) -> int:
     """Link the committed events that have no link yet (those of ``event_ids``, else all), in the order of
-    their keys, each to the last link; returns how many. Runs in its own short transaction after each
-    recording transaction commits, so that no business transaction holds the chain's lock while it locks
-    other rows, nor waits on it; and from verify_audit, for an event whose process stopped between its
-    commit and its link."""
+    their keys, each to the last link; returns how many. For verify_audit, for an event whose process stopped
+    between its commit and its link, and for the rare link-up after a commit that finds one of its events
+    linked already (_LinkOnCommit)."""
     pending = AuditEvent.objects.filter(link__isnull=True).order_by("pk")
     if event_ids is not None:
         pending = pending.filter(pk__in=event_ids)
@@ -80,44 +92,45 @@ def audit_chain_extend(event_ids: list[int] | None = None) -> int:
     while True:
         with transaction.atomic():
             _chain_lock()
-            last = AuditChainLink.objects.order_by("-sequence").values_list("sequence", "record_hash").first()
-            sequence, previous = last if last else (0, GENESIS_HASH)
-            links = []
-            for event in pending[:CHAIN_BATCH]:
-                sequence += 1
-                previous = chain_hash(event, sequence=sequence, previous_hash=(before := previous))
-                links.append(AuditChainLink(event=event, sequence=sequence, previous_hash=before,
-                                            record_hash=previous))
-            AuditChainLink.objects.bulk_create(links)
-        linked += len(links)
-        if len(links) < CHAIN_BATCH:
+            added = _chain_append(list(pending[:CHAIN_BATCH]))
+        linked += added
+        if added < CHAIN_BATCH:
             return linked
 
 
 class _LinkOnCommit:
-    """The events one transaction records, linked once it commits (one callback per transaction)."""
+    """The events one transaction (or savepoint) records, linked in their own short transaction once it
+    commits (one callback per transaction), so that no business transaction holds the chain's lock while it
+    locks other rows, nor waits on it. Linked as recorded, not read back: audit_record stores exactly what the
+    hash covers (the chain's every link-up read its events again, a sixth of a value save's time)."""
 
     def __init__(self):
-        self.event_ids: list[int] = []
+        self.events: list[AuditEvent] = []
         self.done = False
 
     def __call__(self):
         self.done = True
         try:
-            audit_chain_extend(self.event_ids)
+            try:
+                with transaction.atomic():
+                    _chain_lock()
+                    _chain_append(self.events)
+            except IntegrityError:  # verify_audit linked one of them meanwhile: link the rest as stored
+                audit_chain_extend([event.pk for event in self.events])
         except Exception:  # the events are stored; verify_audit links them
             logger.exception("audit chain not extended")
 
     @classmethod
-    def add(cls, event_id: int) -> None:
-        # A callback still waiting for this transaction's commit (Django drops those of a savepoint rolled
-        # back), else a new one.
-        for entry in connection.run_on_commit:
-            if isinstance(entry[1], cls) and not entry[1].done:
-                entry[1].event_ids.append(event_id)
+    def add(cls, event: AuditEvent) -> None:
+        # The callback of this transaction or savepoint, if one is waiting, else a new one: Django drops the
+        # callbacks of a savepoint rolled back, and with them the events that the rollback took away.
+        level = set(connection.savepoint_ids)
+        for savepoints, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, cls) and not callback.done and savepoints == level:
+                callback.events.append(event)
                 return
         callback = cls()
-        callback.event_ids.append(event_id)
+        callback.events.append(event)
         transaction.on_commit(callback)
 
 
@@ -167,7 +180,7 @@ def audit_record(
         details=_storable(json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))),
     )
     event.save(force_insert=True)
-    _LinkOnCommit.add(event.pk)
+    _LinkOnCommit.add(event)
     return event
 
 

@@ -49,6 +49,32 @@ def test_events_of_one_transaction_are_linked_when_it_commits(methodologist, dja
     assert list(AuditChainLink.objects.values_list("sequence", flat=True)) == [1, 2, 3]
 
 
+def test_an_event_whose_savepoint_rolled_back_leaves_the_others_linked(methodologist,
+                                                                       django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            kept = audit_record(actor=methodologist, event_type="auth.login")
+            with pytest.raises(RuntimeError), transaction.atomic():
+                audit_record(actor=methodologist, event_type="auth.logout")
+                raise RuntimeError("rolled back")
+            later = audit_record(actor=methodologist, event_type="auth.logout")
+    assert list(AuditChainLink.objects.order_by("sequence").values_list("event_id", flat=True)) == [
+        kept.pk, later.pk]
+    assert AuditEvent.objects.count() == 2 and next(audit_chain_verify(), None) is None
+
+
+def test_events_linked_meanwhile_are_not_linked_twice(methodologist, django_capture_on_commit_callbacks):
+    """verify_audit may link a transaction's events between its commit and its own link-up."""
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        first = audit_record(actor=methodologist, event_type="auth.login", details={"n": 1})
+        second = audit_record(actor=methodologist, event_type="auth.login", details={"n": 2})
+    assert audit_chain_extend([first.pk]) == 1
+    callbacks[0]()
+    assert list(AuditChainLink.objects.order_by("sequence").values_list("event_id", flat=True)) == [
+        first.pk, second.pk]
+    assert next(audit_chain_verify(), None) is None
+
+
 def test_verify_audit_links_what_is_pending_and_passes_an_intact_trail(events, methodologist, capsys):
     late = audit_record(actor=methodologist, event_type="auth.logout")  # its commit's link-up never ran
     call_command("verify_audit")
