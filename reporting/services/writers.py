@@ -92,12 +92,16 @@ def changes_write(rows: list[tuple]) -> None:
     table = connection.ops.quote_name(ValueChange._meta.db_table)
     placeholders = f"({', '.join(['%s'] * len(names))})"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(rows) <= VALUES_IN_ONE_STATEMENT:
+            # A form or API save: one INSERT (a COPY costs two round trips). The model's own table and column
+            # names; the values are bound.
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}",  # nosec B608
+                           [item for row in rows for item in row])
+        elif connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            # The model's own table and column names; the values are bound.
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", rows)  # nosec B608
 
 

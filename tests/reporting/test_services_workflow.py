@@ -439,3 +439,22 @@ def test_the_values_writer_stores_every_field_of_every_row(draft, monkeypatch, o
             row.value, row.observation_status, row.source_note, row.explanation)
     untouched = [value for pk, value in stored.items() if pk not in {row.pk for row in rows}]
     assert untouched and all(value.observation_status != "provisional" for value in untouched)
+
+
+@pytest.mark.parametrize("one_statement_up_to", [200, 2])  # a save's few changes; an import's many (COPY)
+def test_the_changes_writer_stores_every_column_of_every_row(draft, filer_chongqing, monkeypatch,
+                                                            one_statement_up_to):
+    from django.utils import timezone
+
+    from reporting.services import writers
+
+    monkeypatch.setattr(writers, "VALUES_IN_ONE_STATEMENT", one_statement_up_to)
+    indicators = [value.indicator for value in draft.values.select_related("indicator").order_by("indicator__code")[:3]]
+    changed_at = timezone.now()
+    rows = [(draft.pk, indicator.pk, "source_note", f"旧 {n}", f"新 {n}; 'quoted' \\ text", filer_chongqing.pk,
+             changed_at, "api", 99) for n, indicator in enumerate(indicators)]
+    writers.changes_write(rows)
+
+    stored = ValueChange.objects.filter(indicator_return=draft, edit_version=99).order_by("indicator__code")
+    assert [(change.indicator_id, change.field, change.old, change.new, change.actor_id, change.changed_at,
+             change.channel) for change in stored] == [row[1:8] for row in rows]
