@@ -27,6 +27,7 @@ from methodology.models import (
 )
 
 _PUBLISHED_SPECS: dict[tuple[int, object], MethodologySpec] = {}
+_PUBLISHED_INDICATORS: dict[tuple[int, object], dict[int, Indicator]] = {}
 
 
 def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
@@ -38,6 +39,21 @@ def methodology_spec(*, version: MethodologyVersion) -> MethodologySpec:
     if key not in _PUBLISHED_SPECS:
         _PUBLISHED_SPECS[key] = methodology_spec_fresh(version=version)
     return _PUBLISHED_SPECS[key]
+
+
+def methodology_indicators(*, version: MethodologyVersion) -> dict[int, Indicator]:
+    """The version's indicators and context variables by id, for naming a return's values. A published
+    version's are read once per process, as its spec is; a draft's every time. Shared: never change them."""
+    if version.is_draft or version.published_at is None:
+        return _indicators_by_id(version)
+    key = (version.pk, version.published_at)
+    if key not in _PUBLISHED_INDICATORS:
+        _PUBLISHED_INDICATORS[key] = _indicators_by_id(version)
+    return _PUBLISHED_INDICATORS[key]
+
+
+def _indicators_by_id(version: MethodologyVersion) -> dict[int, Indicator]:
+    return {indicator.pk: indicator for indicator in Indicator.objects.filter(version=version)}
 
 
 def methodology_spec_fresh(*, version: MethodologyVersion) -> MethodologySpec:
