@@ -98,8 +98,11 @@ def api_token_user(secret: str) -> TokenUser | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
-    token = _unrevoked_tokens().filter(key_hash=token_hash(secret), expires_at__gt=now).first()
-    if token is None or not token.user.is_active:
+    try:  # the hash is unique
+        token = _unrevoked_tokens().get(key_hash=token_hash(secret), expires_at__gt=now)
+    except ApiToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
         return None
     user = token.user
     if hasattr(token, "user_roles"):

@@ -75,11 +75,11 @@ def return_values(*, indicator_return: IndicatorReturn) -> dict[str, ReturnValue
     """The return's values by code, each with its indicator (from the methodology's, kept per process once
     published: joining them cost a value save more than reading the values)."""
     indicators = methodology_indicators(version=indicator_return.period.methodology)
-    values = {}
-    for value in ReturnValue.objects.filter(indicator_return=indicator_return):
+    values = list(ReturnValue.objects.filter(indicator_return=indicator_return).order_by())
+    for value in values:
         value.indicator = indicators[value.indicator_id]
-        values[value.indicator.code] = value
-    return values
+    values.sort(key=lambda value: (value.indicator.position, value.indicator.code))  # the model's order, no join
+    return {value.indicator.code: value for value in values}
 
 
 def previous_approved_values(*, indicator_return: IndicatorReturn) -> dict[str, Decimal]:

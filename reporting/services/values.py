@@ -219,7 +219,7 @@ def flags_refresh(*, indicator_return: IndicatorReturn, rows: dict[str, ReturnVa
     wanted = {(rows[f.code].pk, f.check): f for f in findings if f.code in rows}
     explained = set(explained)
     if existing is None:
-        existing = list(ValueFlag.objects.filter(value__indicator_return=indicator_return))
+        existing = list(ValueFlag.objects.filter(value__indicator_return=indicator_return).order_by())
     existing = {(flag.value_id, flag.check_code): flag for flag in existing}
     stale = [flag.pk for key, flag in existing.items() if key not in wanted or (
         (flag.severity, flag.message, flag.params) != (wanted[key].severity, wanted[key].message, wanted[key].params))]
