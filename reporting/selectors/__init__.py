@@ -56,6 +56,7 @@ from reporting.selectors.values import (
     FormGroup,
     FormSection,
     PeerPosition,
+    compared_values,
     form_sections,
     peer_positions,
     peer_values,
@@ -67,6 +68,7 @@ from reporting.selectors.values import (
 )
 
 __all__ = [
+    "compared_values",
     "FilerStep",
     "ReviewerHome",
     "filer_home",

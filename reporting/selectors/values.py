@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -90,12 +90,54 @@ def previous_approved_values(*, indicator_return: IndicatorReturn) -> dict[str, 
 
 def previous_approved_values_for(*, city_ids, data_year: int) -> dict[int, dict[str, Decimal]]:
     """Each city's approved values of ``data_year - 1``, by city id and code."""
-    approved = _kept_reading(
-        ("approved", data_year - 1),
-        returns={"period__data_year": data_year - 1, "state": ReturnState.APPROVED},
-        compute=lambda: _approved_values_by_city(data_year=data_year - 1))
+    (approved,) = _kept_readings(_approved_reading(data_year - 1))
+    return _of_cities(approved, city_ids)
+
+
+def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None,
+                codes: Iterable[str] | None = None) -> dict[str, list[Decimal]]:
+    """Other cities' values for the period: each city's latest submitted or approved revision; only the
+    values of ``codes`` if given (a check of one field needs one indicator's peers)."""
+    (by_code,) = _kept_readings(_peers_reading(period))
+    return _other_cities(by_code, exclude_city_id=exclude_city_id, codes=codes)
+
+
+def compared_values(*, indicator_return: IndicatorReturn,
+                    codes: Iterable[str] | None = None) -> tuple[dict[str, Decimal], dict[str, list[Decimal]]]:
+    """What a value save checks the return's values against: ``previous_approved_values`` and ``peer_values``
+    (of ``codes`` if given), both kept readings checked in one query."""
+    period = indicator_return.period
+    approved, by_code = _kept_readings(_approved_reading(period.data_year - 1), _peers_reading(period))
+    return (_of_cities(approved, [indicator_return.city_id]).get(indicator_return.city_id, {}),
+            _other_cities(by_code, exclude_city_id=indicator_return.city_id, codes=codes))
+
+
+def peer_values_by_city(*, period: ReportingPeriod,
+                        codes: Iterable[str] | None = None) -> dict[int, dict[str, Decimal]]:
+    """Each city's values in its latest submitted or approved revision of the period; only ``codes`` if given."""
+    (by_code,) = _kept_readings(_peers_reading(period))
+    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
+    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for code in wanted:
+        for city_id, value in by_code[code]:
+            result[city_id][code] = value
+    return result
+
+
+def _of_cities(approved: dict[int, dict[str, Decimal]], city_ids) -> dict[int, dict[str, Decimal]]:
     wanted = set(city_ids)
     return defaultdict(dict, {city_id: dict(values) for city_id, values in approved.items() if city_id in wanted})
+
+
+def _other_cities(by_code: dict[str, list[tuple[int, Decimal]]], *, exclude_city_id: int | None,
+                  codes: Iterable[str] | None) -> dict[str, list[Decimal]]:
+    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
+    result: dict[str, list[Decimal]] = defaultdict(list)
+    for code in wanted:
+        others = [value for city_id, value in by_code[code] if city_id != exclude_city_id]
+        if others:
+            result[code] = others
+    return result
 
 
 def _approved_values_by_city(*, data_year: int) -> dict[int, dict[str, Decimal]]:
@@ -107,39 +149,6 @@ def _approved_values_by_city(*, data_year: int) -> dict[int, dict[str, Decimal]]
     for city_id, code, value in rows:
         result[city_id][code] = value
     return dict(result)
-
-
-def peer_values(*, period: ReportingPeriod, exclude_city_id: int | None = None,
-                codes: Iterable[str] | None = None) -> dict[str, list[Decimal]]:
-    """Other cities' values for the period: each city's latest submitted or approved revision; only the
-    values of ``codes`` if given (a check of one field needs one indicator's peers)."""
-    by_code = _peers_by_code(period=period)
-    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
-    result: dict[str, list[Decimal]] = defaultdict(list)
-    for code in wanted:
-        others = [value for city_id, value in by_code[code] if city_id != exclude_city_id]
-        if others:
-            result[code] = others
-    return result
-
-
-def peer_values_by_city(*, period: ReportingPeriod,
-                        codes: Iterable[str] | None = None) -> dict[int, dict[str, Decimal]]:
-    """Each city's values in its latest submitted or approved revision of the period; only ``codes`` if given."""
-    by_code = _peers_by_code(period=period)
-    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
-    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for code in wanted:
-        for city_id, value in by_code[code]:
-            result[city_id][code] = value
-    return result
-
-
-def _peers_by_code(*, period: ReportingPeriod) -> dict[str, list[tuple[int, Decimal]]]:
-    return _kept_reading(
-        ("peers", period.pk),
-        returns={"period": period, "state__in": (ReturnState.SUBMITTED, ReturnState.APPROVED)},
-        compute=lambda: _latest_values_by_code(period=period))
 
 
 def _latest_values_by_code(*, period: ReportingPeriod) -> dict[str, list[tuple[int, Decimal]]]:
@@ -160,31 +169,59 @@ def _latest_values_by_code(*, period: ReportingPeriod) -> dict[str, list[tuple[i
 # Readings of submitted and approved values, kept in the process while their returns are unchanged: those values
 # are never saved (only a draft or a sent-back return's are), so they change only when a return enters or leaves
 # those states, or is added or deleted, and each of these changes the returns' fingerprint (each one's id and
-# ``updated_at``, which every state change saves). The fingerprint costs one small query; the reading it spares,
-# every other city's values, was the most of a value save's database time (bench/api_bench.py). A fingerprint
-# seen inside a transaction that is rolled back never comes again. The fingerprint's query is the same for a key
-# every time, so its SQL is built once per process (building it cost more than running it).
+# ``updated_at``, which every state change saves). The fingerprints of the readings asked together cost one small
+# query; the readings they spare, every other city's values, were the most of a value save's database time
+# (bench/api_bench.py). A fingerprint seen inside a transaction that is rolled back never comes again. A reading's
+# fingerprint query is the same every time, so its SQL is built once per process (building it cost more than
+# running it).
+
+@dataclass(frozen=True)
+class _Reading:
+    key: tuple
+    returns: dict  # the filter of the returns whose values it reads
+    compute: Callable[[], dict]
+
+
+def _approved_reading(data_year: int) -> _Reading:
+    return _Reading(("approved", data_year), {"period__data_year": data_year, "state": ReturnState.APPROVED},
+                    lambda: _approved_values_by_city(data_year=data_year))
+
+
+def _peers_reading(period: ReportingPeriod) -> _Reading:
+    peers = {"period": period, "state__in": (ReturnState.SUBMITTED, ReturnState.APPROVED)}
+    return _Reading(("peers", period.pk), peers, lambda: _latest_values_by_code(period=period))
+
+
 _READINGS: dict[tuple, tuple[frozenset, dict]] = {}
 _FINGERPRINT_SQL: dict[tuple, tuple[str, tuple]] = {}
 
 
-def _fingerprint(key: tuple, returns: dict) -> frozenset:
-    if key not in _FINGERPRINT_SQL:
-        _FINGERPRINT_SQL[key] = IndicatorReturn.objects.filter(**returns).values_list(
-            "pk", "updated_at").query.sql_with_params()
+def _fingerprints(readings: tuple[_Reading, ...]) -> list[frozenset]:
+    parts, params = [], []
+    for number, reading in enumerate(readings):
+        if reading.key not in _FINGERPRINT_SQL:
+            _FINGERPRINT_SQL[reading.key] = IndicatorReturn.objects.filter(**reading.returns).values_list(
+                "pk", "updated_at").order_by().query.sql_with_params()
+        sql, sql_params = _FINGERPRINT_SQL[reading.key]
+        parts.append(f"SELECT {number} AS reading, fingerprint.* FROM ({sql}) AS fingerprint")
+        params.extend(sql_params)
+    rows: list[set] = [set() for _ in readings]
     with connection.cursor() as cursor:
-        cursor.execute(*_FINGERPRINT_SQL[key])
-        return frozenset(cursor.fetchall())
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for number, *row in cursor.fetchall():
+            rows[number].add(tuple(row))
+    return [frozenset(found) for found in rows]
 
 
-def _kept_reading(key: tuple, *, returns: dict, compute) -> dict:
-    current = _fingerprint(key, returns)
-    kept = _READINGS.get(key)
-    if kept is not None and kept[0] == current:
-        return kept[1]
-    reading = compute()
-    _READINGS[key] = (current, reading)
-    return reading
+def _kept_readings(*readings: _Reading) -> list[dict]:
+    """Each reading's values, kept while its returns' fingerprint is unchanged; the fingerprints in one query."""
+    found = []
+    for reading, current in zip(readings, _fingerprints(readings), strict=True):
+        kept = _READINGS.get(reading.key)
+        if kept is None or kept[0] != current:
+            kept = _READINGS[reading.key] = (current, reading.compute())
+        found.append(kept[1])
+    return found
 
 
 PEER_ROBUST_Z_LIMIT = 3.5  # Iglewicz and Hoaglin's cut-off for the modified z-score

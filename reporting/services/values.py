@@ -18,9 +18,8 @@ from indices.engine.spec import MethodologySpec
 from reporting.entries import KEEP, ValueEntry
 from reporting.models import Channel, IndicatorReturn, ReturnValue, ValueChange, ValueFlag
 from reporting.selectors import (
-    peer_values,
+    compared_values,
     period_spec,
-    previous_approved_values,
     return_edit_refusal,
     return_values,
 )
@@ -72,10 +71,8 @@ class ValueContext:
 
 def value_context(indicator_return: IndicatorReturn, *, codes: Iterable[str] | None = None) -> ValueContext:
     """What the checks compare a return with; ``codes`` limits the peers read to those values."""
-    return ValueContext(spec=period_spec(period=indicator_return.period),
-                        previous=previous_approved_values(indicator_return=indicator_return),
-                        peers=peer_values(period=indicator_return.period, exclude_city_id=indicator_return.city_id,
-                                          codes=codes))
+    previous, peers = compared_values(indicator_return=indicator_return, codes=codes)
+    return ValueContext(spec=period_spec(period=indicator_return.period), previous=previous, peers=peers)
 
 
 def values_ensure(indicator_return: IndicatorReturn) -> None:

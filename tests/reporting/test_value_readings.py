@@ -6,7 +6,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import City
-from reporting.selectors import peer_values_by_city, previous_approved_values_for
+from reporting.selectors import (
+    compared_values,
+    peer_values,
+    peer_values_by_city,
+    previous_approved_values,
+    previous_approved_values_for,
+)
 from reporting.services import CommentInput, return_approve, return_send_back, return_submit
 from tests.reporting.conftest import approved_return, filled_return
 
@@ -50,3 +56,21 @@ def test_a_reading_given_out_cannot_change_the_kept_one(last_year, city_chongqin
     first = previous_approved_values_for(city_ids=[city_chongqing.pk], data_year=2024)
     first[city_chongqing.pk].clear()
     assert previous_approved_values_for(city_ids=[city_chongqing.pk], data_year=2024)[city_chongqing.pk]
+
+
+def test_a_save_compares_with_both_readings_checked_in_one_query(draft, period, values, filer_chengdu, reviewer):
+    """A value save asks for last year's approved values and the other cities' values together."""
+    chengdu = filled_return(period=period, filer=filer_chengdu, year_values=values["510100"][2024])
+    return_submit(indicator_return=chengdu, actor=filer_chengdu)
+    compared_values(indicator_return=draft)
+    with CaptureQueriesContext(connection) as kept:
+        previous, peers = compared_values(indicator_return=draft, codes=["M1.1", "M2.1"])
+    assert len(kept) == 1  # the two fingerprints, nothing else
+    assert previous == previous_approved_values(indicator_return=draft)
+    assert previous["M1.1"] == values["500000"][2023]["M1.1"]
+    assert peers == peer_values(period=period, exclude_city_id=draft.city_id, codes=["M1.1", "M2.1"])
+    assert peers["M1.1"] == [values["510100"][2024]["M1.1"]]  # Chengdu's, not Chongqing's own
+
+    return_send_back(indicator_return=chengdu, actor=reviewer,
+                     comments=[CommentInput(text="请核对。", indicator_code="M1.1")])
+    assert compared_values(indicator_return=draft, codes=["M1.1"])[1] == {}
