@@ -75,6 +75,30 @@ def test_events_linked_meanwhile_are_not_linked_twice(methodologist, django_capt
     assert next(audit_chain_verify(), None) is None
 
 
+def test_a_link_up_that_loses_its_race_links_after_the_winner(methodologist, django_capture_on_commit_callbacks,
+                                                              monkeypatch):
+    """Another writer stores the successor of the last link between this one's reading it and its INSERT: the
+    INSERT fails whole (the sequence is unique) and the event is linked after the winner's."""
+    from audit import services
+
+    with django_capture_on_commit_callbacks() as winners, transaction.atomic():
+        winner = audit_record(actor=methodologist, event_type="auth.login", details={"n": 1})
+    with django_capture_on_commit_callbacks() as losers, transaction.atomic():
+        loser = audit_record(actor=methodologist, event_type="auth.login", details={"n": 2})
+    real_hash = services.chain_hash
+
+    def racing(event, **kwargs):
+        if event.pk == loser.pk and not AuditChainLink.objects.exists():
+            winners[0]()  # the winner stores sequence 1 after the loser read that there is no link yet
+        return real_hash(event, **kwargs)
+
+    monkeypatch.setattr(services, "chain_hash", racing)
+    losers[0]()
+    assert list(AuditChainLink.objects.order_by("sequence").values_list("event_id", "sequence")) == [
+        (winner.pk, 1), (loser.pk, 2)]
+    assert next(audit_chain_verify(), None) is None
+
+
 def test_verify_audit_links_what_is_pending_and_passes_an_intact_trail(events, methodologist, capsys):
     late = audit_record(actor=methodologist, event_type="auth.logout")  # its commit's link-up never ran
     call_command("verify_audit")
