@@ -41,7 +41,7 @@ from reporting.api.serializers import (
 from reporting.forms import EvidenceForm
 from reporting.models import Channel, IndicatorReturn, ReportingPeriod, ReturnState
 from reporting.selectors import city_list, returns_visible_to
-from reporting.views.shared import change_text
+from reporting.views.shared import audit_values_refused, change_text
 
 RETURN_EXAMPLE = {"id": 42, "city": "500000", "data_year": 2025, "revision": 1, "state": "submitted",
                   "edit_version": 7, "submitted_at": "2026-03-20T09:12:00+08:00", "approved_at": None}
@@ -147,8 +147,7 @@ class ReturnValuesSaveApi(APIView):
             return _conflict(conflict)
         refused = sorted(outcome.result.rejected)
         if refused:  # recorded as the form records it; the response lists them
-            audit_refusal(request, indicator_return, codes=["values_rejected"], indicators=refused,
-                          submitted={code: str(entries[code].value) for code in refused if code in entries})
+            audit_values_refused(request, indicator_return, refused=refused, entries=entries)
         return Response({"edit_version": outcome.edit_version, "changed": outcome.changed,
                          "rejected": sorted(outcome.result.rejected), "findings": _findings(outcome)})
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import user_is_filer, user_is_reviewer
-from audit.services import audit_refusal, client_ip
+from audit.services import client_ip
 from ccfi_portal.i18n import pick
 from methodology.models import Severity
 from reporting import selectors, services, validation
@@ -18,7 +18,7 @@ from reporting.forms import AmendmentForm, EvidenceForm
 from reporting.models import ExplanationDecision, ObservationStatus, ReportingPeriod
 from reporting.selectors import returns_visible_to, user_may_edit_values
 from reporting.uploads import limit
-from reporting.views.shared import change_text, visible_return, workflow_error
+from reporting.views.shared import audit_values_refused, change_text, visible_return, workflow_error
 
 
 @login_required
@@ -153,8 +153,7 @@ def _return_form_post(request, indicator_return):
     result = outcome.result
     refused = sorted(result.rejected)
     if refused:
-        audit_refusal(request, indicator_return, codes=["values_rejected"], indicators=refused,
-                      submitted={code: str(entries[code].value) for code in refused if code in entries})
+        audit_values_refused(request, indicator_return, refused=refused, entries=entries)
         messages.error(request, _("%(saved)s change(s) saved. Not saved, because of errors: %(codes)s.")
                        % {"saved": outcome.changed, "codes": ", ".join(refused)})
         return None, request.POST, result, None

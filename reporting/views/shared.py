@@ -1,5 +1,6 @@
 """What the reporting pages share: finding a return the user may see, the reviewer gate, a
-workflow refusal as messages (and an audit event), and a value's change against last year."""
+workflow refusal as messages (and an audit event), the values a save refused in the audit trail, and a value's
+change against last year."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -21,6 +22,12 @@ def visible_return(request, pk: int):
 def require_reviewer(request) -> None:
     if not user_is_reviewer(request.user):
         raise PermissionDenied
+
+
+def audit_values_refused(request, indicator_return, *, refused: list[str], entries) -> None:
+    """The values a save refused, with what was sent for them, in the audit trail (the form's and the API's)."""
+    audit_refusal(request, indicator_return, codes=["values_rejected"], indicators=refused,
+                  submitted={code: str(entries[code].value) for code in refused if code in entries})
 
 
 def workflow_error(request, error: ValidationError, *, obj=None) -> None:
