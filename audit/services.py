@@ -73,6 +73,7 @@ def _chain_append(events) -> int:
         sequence += 1
         previous = chain_hash(event, sequence=sequence, previous_hash=(before := previous))
         rows.append((event.pk, sequence, before, previous))
+    # The model's own table and column names; the values are bound.
     table = connection.ops.quote_name(AuditChainLink._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(AuditChainLink._meta.get_field(name).column)
                         for name in ("event", "sequence", "previous_hash", "record_hash"))
