@@ -68,7 +68,6 @@ from reporting.selectors.values import (
 )
 
 __all__ = [
-    "compared_values",
     "FilerStep",
     "ReviewerHome",
     "filer_home",
@@ -93,6 +92,7 @@ __all__ = [
     "PeerPosition",
     "Refusal",
     "city_list",
+    "compared_values",
     "completeness_board",
     "evidence_visible_to",
     "extension_until",

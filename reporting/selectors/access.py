@@ -96,6 +96,11 @@ class FilingWindow:
         return max(0, -self.days_left)
 
 
+def past_lock_date(period: ReportingPeriod, today: datetime.date | None = None) -> bool:
+    """After the period's lock date only an extension lets a city's filers edit."""
+    return bool(period.locks_on and (today or local_today()) > period.locks_on)
+
+
 def filing_window(*, period: ReportingPeriod, city_id: int, today: datetime.date | None = None,
                   extended_until: datetime.date | None | bool = False) -> FilingWindow:
     """Whether the city's filers may still edit: a closed period never; after the lock date only
@@ -106,7 +111,7 @@ def filing_window(*, period: ReportingPeriod, city_id: int, today: datetime.date
     common = dict(due_on=period.due_on, locks_on=period.locks_on, extended_until=extended_until, today=today)
     if period.state == PeriodState.CLOSED:
         return FilingWindow(open=False, reason="closed", **common)
-    if period.locks_on and today > period.locks_on:
+    if past_lock_date(period, today):
         if extended_until and today <= extended_until:
             return FilingWindow(open=True, reason="extended", **common)
         return FilingWindow(open=False, reason="locked", **common)
@@ -148,9 +153,8 @@ def return_filing_refusal(user, indicator_return: IndicatorReturn, *,
         return Refusal("not_yours", NOT_YOUR_RETURN)
     if window is None:  # an extension matters only after the lock date: not read before it (every save asks)
         period = indicator_return.period
-        locked = bool(period.locks_on and local_today() > period.locks_on)
         window = filing_window(period=period, city_id=indicator_return.city_id,
-                               extended_until=False if locked else None)
+                               extended_until=False if past_lock_date(period) else None)
     if window.reason == "closed":
         return Refusal("closed", PERIOD_CLOSED)
     if not window.open:

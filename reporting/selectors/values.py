@@ -116,12 +116,16 @@ def peer_values_by_city(*, period: ReportingPeriod,
                         codes: Iterable[str] | None = None) -> dict[int, dict[str, Decimal]]:
     """Each city's values in its latest submitted or approved revision of the period; only ``codes`` if given."""
     (by_code,) = _kept_readings(_peers_reading(period))
-    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
     result: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for code in wanted:
+    for code in _wanted(by_code, codes):
         for city_id, value in by_code[code]:
             result[city_id][code] = value
     return result
+
+
+def _wanted(by_code: dict[str, list], codes: Iterable[str] | None):
+    """The codes of a peers reading asked for: all, or those of ``codes`` it has."""
+    return by_code.keys() if codes is None else set(codes) & by_code.keys()
 
 
 def _of_cities(approved: dict[int, dict[str, Decimal]], city_ids) -> dict[int, dict[str, Decimal]]:
@@ -131,9 +135,8 @@ def _of_cities(approved: dict[int, dict[str, Decimal]], city_ids) -> dict[int, d
 
 def _other_cities(by_code: dict[str, list[tuple[int, Decimal]]], *, exclude_city_id: int | None,
                   codes: Iterable[str] | None) -> dict[str, list[Decimal]]:
-    wanted = by_code.keys() if codes is None else set(codes) & by_code.keys()
     result: dict[str, list[Decimal]] = defaultdict(list)
-    for code in wanted:
+    for code in _wanted(by_code, codes):
         others = [value for city_id, value in by_code[code] if city_id != exclude_city_id]
         if others:
             result[code] = others
