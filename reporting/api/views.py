@@ -40,7 +40,7 @@ from reporting.api.serializers import (
 )
 from reporting.forms import EvidenceForm
 from reporting.models import Channel, IndicatorReturn, ReportingPeriod, ReturnState
-from reporting.selectors import city_list, returns_visible_to
+from reporting.selectors import city_list, return_visible_to, returns_visible_to
 from reporting.views.shared import audit_values_refused, change_text
 
 RETURN_EXAMPLE = {"id": 42, "city": "500000", "data_year": 2025, "revision": 1, "state": "submitted",
@@ -108,8 +108,11 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(IndicatorReturnSerializer(indicator_return).data, status=status.HTTP_201_CREATED)
 
 
-def _visible(request, pk):
-    return get_object_or_404(returns_visible_to(user=request.user), pk=pk)
+def _visible(request, pk: int):
+    indicator_return = return_visible_to(user=request.user, pk=pk)
+    if indicator_return is None:
+        raise Http404
+    return indicator_return
 
 
 class ReturnValuesSaveApi(APIView):

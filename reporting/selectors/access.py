@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
 from accounts.permissions import may_see_all_returns, user_is_reviewer
+from ccfi_portal.queries import PreparedQuery
 from reporting.models import (
     EDITABLE_STATES,
     OPEN_STATES,
@@ -36,14 +37,41 @@ def user_may_edit_values(user, indicator_return: IndicatorReturn) -> bool:
 
 def returns_visible_to(*, user) -> QuerySet[IndicatorReturn]:
     """The returns a user may see: a filer those of its city, secretariat staff all, others none."""
-    returns = IndicatorReturn.objects.select_related("city", "period")
+    return _returns_in(_visible_scope(user))
+
+
+def return_visible_to(*, user, pk: int) -> IndicatorReturn | None:
+    """The return ``pk`` if ``user`` may see it (``returns_visible_to``), else None. Its query is built once per
+    process: the API reads the return first on every request about one (ccfi_portal.queries)."""
+    scope = _visible_scope(user)
+    if scope is None:
+        return None
+    if scope is _ALL_CITIES:
+        return _VISIBLE_RETURN.first(pk=pk)
+    return _VISIBLE_CITY_RETURN.first(pk=pk, city_id=scope)
+
+
+_ALL_CITIES = object()
+
+
+def _visible_scope(user):
+    """Whose returns ``user`` sees: _ALL_CITIES, one city's id, or None."""
     if not user.is_authenticated:
-        return returns.none()
+        return None
     if may_see_all_returns(user):
-        return returns
-    if user.city_id:
-        return returns.filter(city_id=user.city_id)
-    return returns.none()
+        return _ALL_CITIES
+    return user.city_id or None
+
+
+def _returns_in(scope) -> QuerySet[IndicatorReturn]:
+    returns = IndicatorReturn.objects.select_related("city", "period")
+    if scope is None:
+        return returns.none()
+    return returns if scope is _ALL_CITIES else returns.filter(city_id=scope)
+
+
+_VISIBLE_RETURN = PreparedQuery(lambda pk: _returns_in(_ALL_CITIES).filter(pk=pk), pk=int)
+_VISIBLE_CITY_RETURN = PreparedQuery(lambda pk, city_id: _returns_in(city_id).filter(pk=pk), pk=int, city_id=int)
 
 
 def imports_visible_to(*, user) -> QuerySet[ImportReport]:

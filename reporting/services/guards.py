@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import user_is_reviewer
+from ccfi_portal.queries import PreparedQuery
 from reporting.models import IndicatorReturn, PeriodState, ReportingPeriod, ValueChange
 from reporting.selectors import PERIOD_CLOSED, Refusal
 from reporting.validation import control_character, normal_text
@@ -43,6 +44,11 @@ class EditConflict(Exception):
         super().__init__(f"the return is at version {current_version}")
 
 
+# Built once per process (ccfi_portal.queries): every workflow step and value save runs it.
+_LOCKED_RETURN = PreparedQuery(lambda pk: IndicatorReturn.objects.select_for_update(of=("self",)).select_related(
+    "period__methodology", "city").filter(pk=pk), pk=int)
+
+
 def lock_return(indicator_return: IndicatorReturn) -> IndicatorReturn:
     """The return re-read under a row lock.
 
@@ -51,8 +57,10 @@ def lock_return(indicator_return: IndicatorReturn) -> IndicatorReturn:
     locked (``of``): with the joined rows locked too, every save of a period waited for the period's and the
     methodology's rows, so all cities' saves ran one at a time (docs/benchmarks.md).
     """
-    return IndicatorReturn.objects.select_for_update(of=("self",)).select_related(
-        "period__methodology", "city").get(pk=indicator_return.pk)
+    locked = _LOCKED_RETURN.first(pk=indicator_return.pk)
+    if locked is None:
+        raise IndicatorReturn.DoesNotExist(f"no return {indicator_return.pk}")
+    return locked
 
 
 def require_reviewer(actor) -> None:
