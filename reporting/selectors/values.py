@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from ccfi_portal.queries import PreparedQuery
 from indices.engine.spec import MethodologySpec, NodeSpec
 from methodology.selectors import methodology_indicators, methodology_spec
 from reporting.models import IndicatorReturn, ReportingPeriod, ReturnState, ReturnValue
@@ -75,11 +76,16 @@ def return_values(*, indicator_return: IndicatorReturn) -> dict[str, ReturnValue
     """The return's values by code, each with its indicator (from the methodology's, kept per process once
     published: joining them cost a value save more than reading the values)."""
     indicators = methodology_indicators(version=indicator_return.period.methodology)
-    values = list(ReturnValue.objects.filter(indicator_return=indicator_return).order_by())
+    values = _RETURN_VALUES.run(return_id=indicator_return.pk)
     for value in values:
         value.indicator = indicators[value.indicator_id]
     values.sort(key=lambda value: (value.indicator.position, value.indicator.code))  # the model's order, no join
     return {value.indicator.code: value for value in values}
+
+
+# Built once per process (ccfi_portal.queries): every value save reads them.
+_RETURN_VALUES = PreparedQuery(lambda return_id: ReturnValue.objects.filter(indicator_return=return_id).order_by(),
+                               return_id=int)
 
 
 def previous_approved_values(*, indicator_return: IndicatorReturn) -> dict[str, Decimal]:

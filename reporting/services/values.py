@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from ccfi_portal.queries import PreparedQuery
 from indices.engine.spec import MethodologySpec
 from reporting.entries import KEEP, ValueEntry
 from reporting.models import Channel, IndicatorReturn, ReturnValue, ValueChange, ValueFlag
@@ -206,6 +207,11 @@ def _change_rows(changes: list[Change], *, indicator_return: IndicatorReturn, ac
              str(channel), edit_version) for change in changes]
 
 
+# Built once per process (ccfi_portal.queries): every value save reads them.
+_RETURN_FLAGS = PreparedQuery(lambda return_id: ValueFlag.objects.filter(value__indicator_return=return_id).order_by(),
+                              return_id=int)
+
+
 def flags_refresh(*, indicator_return: IndicatorReturn, rows: dict[str, ReturnValue], context: ValueContext,
                   explained: Iterable[int] = (), existing: list[ValueFlag] | None = None,
                   batch: ValueBatch | None = None) -> None:
@@ -216,7 +222,7 @@ def flags_refresh(*, indicator_return: IndicatorReturn, rows: dict[str, ReturnVa
     wanted = {(rows[f.code].pk, f.check): f for f in findings if f.code in rows}
     explained = set(explained)
     if existing is None:
-        existing = list(ValueFlag.objects.filter(value__indicator_return=indicator_return).order_by())
+        existing = _RETURN_FLAGS.run(return_id=indicator_return.pk)
     existing = {(flag.value_id, flag.check_code): flag for flag in existing}
     stale = [flag.pk for key, flag in existing.items() if key not in wanted or (
         (flag.severity, flag.message, flag.params) != (wanted[key].severity, wanted[key].message, wanted[key].params))]
