@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 
 from audit.models import GENESIS_HASH, AuditChainLink, AuditEvent, chain_hash
+from ccfi_portal.queries import PreparedQuery
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,10 @@ def _city_id(obj, actor) -> int | None:
     return None
 
 
+# Built once per process (ccfi_portal.queries): every recorded change reads it.
+_LAST_LINK = PreparedQuery(lambda: AuditChainLink.objects.only("sequence", "record_hash").order_by("-sequence")[:1])
+
+
 def _chain_append(events) -> int:
     """Link ``events``, in their order, after the last link, in one INSERT. Two writers that read the same last
     link cannot both store its successor (the sequence is unique): the second one's INSERT fails whole with an
@@ -66,8 +71,8 @@ def _chain_append(events) -> int:
     two statements where a locked transaction took five."""
     if not events:
         return 0
-    last = AuditChainLink.objects.order_by("-sequence").values_list("sequence", "record_hash").first()
-    sequence, previous = last if last else (0, GENESIS_HASH)
+    last = _LAST_LINK.first()
+    sequence, previous = (last.sequence, last.record_hash) if last else (0, GENESIS_HASH)
     rows = []
     for event in events:
         sequence += 1
