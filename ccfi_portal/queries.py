@@ -26,11 +26,47 @@ _SENTINELS = {int: lambda: -secrets.randbelow(2**61) - 2**61, str: lambda: "sent
 
 @dataclass(frozen=True)
 class _Compiled:
-    compiler: SQLCompiler  # after as_sql(): what the columns are and where each model's start
     sql: str
     params: tuple
     slots: tuple[tuple[str, int], ...]  # (parameter name, its index in params)
     for_update: bool
+    rows: _Rows
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """How a compiled query's rows become model instances, as Django's ModelIterable makes them, worked out once."""
+    compiler: SQLCompiler  # after as_sql(): its columns, converters and connection
+    model: type[Model]
+    start: int  # the model's own columns
+    end: int
+    init_list: tuple[str, ...]
+    populators: tuple  # the select_related objects
+    converters: dict
+    annotations: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def of(cls, compiler: SQLCompiler, using: str) -> _Rows:
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        return cls(compiler, klass_info["model"], start, end,
+                   tuple(column[0].target.attname for column in select[start:end]),
+                   tuple(get_related_populators(klass_info, select, using)),
+                   compiler.get_converters([column[0] for column in select[:compiler.col_count]]),
+                   tuple((compiler.annotation_col_map or {}).items()))
+
+    def instances(self, rows: list, using: str) -> list[Model]:
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        instances = []
+        for row in rows:
+            instance = self.model.from_db(using, self.init_list, row[self.start:self.end])
+            for populator in self.populators:
+                populator.populate(row, instance)
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances
 
 
 class PreparedQuery:
@@ -50,7 +86,7 @@ class PreparedQuery:
     def run(self, *, using: str = "default", **values) -> list[Model]:
         connection = connections[using]
         compiled = self._compiled.get(using)
-        if compiled is None or compiled.compiler.connection is not connection:  # each thread has its connection
+        if compiled is None or compiled.rows.compiler.connection is not connection:  # each thread has its connection
             compiled = self._compile(using)
         if compiled.for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
@@ -63,7 +99,7 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return _instances(compiled.compiler, rows, using)
+        return compiled.rows.instances(rows, using)
 
     def first(self, *, using: str = "default", **values) -> Model | None:
         found = self.run(using=using, **values)
@@ -82,24 +118,7 @@ class PreparedQuery:
                                            "not once (a list, or a value the ORM converts?)")
             slots.append((name, found[0]))
         for_update = bool(queryset.query.select_for_update) and compiler.connection.features.has_select_for_update
-        compiled = _Compiled(compiler, sql, tuple(params), tuple(slots), for_update)
+        compiled = _Compiled(sql, tuple(params), tuple(slots), for_update, _Rows.of(compiler, using))
         self._compiled[using] = compiled
         return compiled
 
-
-def _instances(compiler: SQLCompiler, rows: list, using: str) -> list[Model]:
-    """The model instances of ``rows``, as Django's ModelIterable makes them from a compiled query."""
-    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    model = klass_info["model"]
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, using)
-    instances = []
-    for row in compiler.results_iter([rows]):
-        instance = model.from_db(using, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, instance)
-        for name, position in (annotation_col_map or {}).items():
-            setattr(instance, name, row[position])
-        instances.append(instance)
-    return instances
