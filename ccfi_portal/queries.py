@@ -121,4 +121,3 @@ class PreparedQuery:
         compiled = _Compiled(sql, tuple(params), tuple(slots), for_update, _Rows.of(compiler, using))
         self._compiled[using] = compiled
         return compiled
-
