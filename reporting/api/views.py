@@ -40,8 +40,8 @@ from reporting.api.serializers import (
 )
 from reporting.forms import EvidenceForm
 from reporting.models import Channel, IndicatorReturn, ReportingPeriod, ReturnState
-from reporting.selectors import city_list, return_visible_to, returns_visible_to
-from reporting.views.shared import audit_values_refused, change_text
+from reporting.selectors import city_list, returns_visible_to
+from reporting.views.shared import audit_values_refused, change_text, visible_return
 
 RETURN_EXAMPLE = {"id": 42, "city": "500000", "data_year": 2025, "revision": 1, "state": "submitted",
                   "edit_version": 7, "submitted_at": "2026-03-20T09:12:00+08:00", "approved_at": None}
@@ -108,13 +108,6 @@ class ReturnViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(IndicatorReturnSerializer(indicator_return).data, status=status.HTTP_201_CREATED)
 
 
-def _visible(request, pk: int):
-    indicator_return = return_visible_to(user=request.user, pk=pk)
-    if indicator_return is None:
-        raise Http404
-    return indicator_return
-
-
 class ReturnValuesSaveApi(APIView):
     """Save values of a draft (channel "api"): the same validation and change records as the form."""
 
@@ -134,7 +127,7 @@ class ReturnValuesSaveApi(APIView):
                                                             "at": "2026-03-18T15:02:11+08:00"}]}),
     ])
     def patch(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         data = ValuesSaveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         entries = {}
@@ -152,7 +145,7 @@ class ReturnValuesSaveApi(APIView):
         if refused:  # recorded as the form records it; the response lists them
             audit_values_refused(request, indicator_return, refused=refused, entries=entries)
         return Response({"edit_version": outcome.edit_version, "changed": outcome.changed,
-                         "rejected": sorted(outcome.result.rejected), "findings": _findings(outcome)})
+                         "rejected": refused, "findings": _findings(outcome)})
 
 
 def _conflict(conflict: services.EditConflict) -> Response:
@@ -183,7 +176,7 @@ class ReturnSubmitApi(APIView):
                                "indicator": "M1.1", "field": None, "code": "required", "message": "M1.1：……"}]}),
                    ])
     def post(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         with _refusal_audited(request, indicator_return):
             indicator_return = services.return_submit(indicator_return=indicator_return, actor=request.user,
                                                       ip_address=client_ip(request))
@@ -244,7 +237,7 @@ class ReturnEvidenceApi(APIView):
     @extend_schema(responses={200: EvidenceSerializer(many=True), **problem_responses(403, 404)},
                    examples=[OpenApiExample("Evidence of a return", value=[EVIDENCE_EXAMPLE], response_only=True)])
     def get(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         files = selectors.return_evidence_list(indicator_return=indicator_return)
         return Response(EvidenceSerializer(files, many=True).data)
 
@@ -263,7 +256,7 @@ class ReturnEvidenceApi(APIView):
                 "errors": [{"indicator": None, "field": None, "code": "type", "message": "“notes.pdf” is …"}]}),
         ])
     def post(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         _require_filer(request, indicator_return)
         codes = validation.variables(selectors.period_spec(period=indicator_return.period))
         form = EvidenceForm(request.POST, request.FILES, codes=[(code, code) for code in codes])
@@ -312,7 +305,7 @@ class ReturnAnswerApi(APIView):
                     "message": "X9.9 不是本报表所用方法的指标。"}]}),
         ])
     def post(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         _require_filer(request, indicator_return)
         data = AnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -363,7 +356,7 @@ class ReturnAmendApi(APIView):
                             "message": "Only an approved return can be amended."}]}),
         ])
     def post(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         data = AmendInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with _refusal_audited(request, indicator_return):
@@ -463,7 +456,7 @@ class ReviewDataApi(APIView):
                       "new": "同比增长较快：新增两家消费金融公司。"}],
             "clean": False})])
     def get(self, request, pk: int):
-        indicator_return = _visible(request, pk)  # another city's return: 404 before anything else
+        indicator_return = visible_return(request, pk)  # another city's return: 404 before anything else
         _require_reviewer(request)
         data = selectors.review_data(indicator_return=indicator_return)
         return Response({
@@ -497,7 +490,7 @@ class ReturnSendBackApi(APIView):
                                        "return back."}]}),
         ])
     def post(self, request, pk: int):
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         _require_reviewer(request)
         data = SendBackInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -522,7 +515,7 @@ class ReturnApproveApi(APIView):
                        **RETURN_EXAMPLE, "state": "approved", "approved_at": "2026-03-22T16:40:00+08:00"})])
     def post(self, request, pk: int):
         _require_reviewer(request)
-        indicator_return = _visible(request, pk)
+        indicator_return = visible_return(request, pk)
         with _refusal_audited(request, indicator_return):
             indicator_return = services.return_approve(indicator_return=indicator_return, actor=request.user,
                                                        ip_address=client_ip(request))

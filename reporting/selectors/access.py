@@ -42,7 +42,7 @@ def returns_visible_to(*, user) -> QuerySet[IndicatorReturn]:
 
 def return_visible_to(*, user, pk: int) -> IndicatorReturn | None:
     """The return ``pk`` if ``user`` may see it (``returns_visible_to``), else None. Its query is built once per
-    process: the API reads the return first on every request about one (ccfi_portal.queries)."""
+    process: every page and API request about one return reads it first (ccfi_portal.queries)."""
     scope = _visible_scope(user)
     if scope is None:
         return None
@@ -70,8 +70,13 @@ def _returns_in(scope) -> QuerySet[IndicatorReturn]:
     return returns if scope is _ALL_CITIES else returns.filter(city_id=scope)
 
 
-_VISIBLE_RETURN = PreparedQuery(lambda pk: _returns_in(_ALL_CITIES).filter(pk=pk), pk=int)
-_VISIBLE_CITY_RETURN = PreparedQuery(lambda pk, city_id: _returns_in(city_id).filter(pk=pk), pk=int, city_id=int)
+def _one_return(scope, pk: int) -> QuerySet[IndicatorReturn]:
+    """One return and what its pages and endpoints show with it: the methodology, the revision it amends."""
+    return _returns_in(scope).select_related("period__methodology", "amends").filter(pk=pk)
+
+
+_VISIBLE_RETURN = PreparedQuery(lambda pk: _one_return(_ALL_CITIES, pk), pk=int)
+_VISIBLE_CITY_RETURN = PreparedQuery(lambda pk, city_id: _one_return(city_id, pk), pk=int, city_id=int)
 
 
 def imports_visible_to(*, user) -> QuerySet[ImportReport]:

@@ -7,16 +7,19 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from accounts.permissions import user_is_reviewer
 from audit.services import audit_refusal
-from reporting.selectors import returns_visible_to
+from reporting.selectors import return_visible_to
 
 
 def visible_return(request, pk: int):
-    return get_object_or_404(returns_visible_to(user=request.user).select_related("period__methodology", "amends"),
-                             pk=pk)
+    """The return ``pk`` if the user may see it, else 404 (another city's return is not said to exist)."""
+    indicator_return = return_visible_to(user=request.user, pk=pk)
+    if indicator_return is None:
+        raise Http404
+    return indicator_return
 
 
 def require_reviewer(request) -> None:

@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from reporting.models import (
@@ -36,6 +37,7 @@ from reporting.services import (
     returns_bulk_approve,
     review_comment_add,
     value_explanation_review,
+    writers,
 )
 from tests.reporting.conftest import entries, filled_return
 
@@ -444,10 +446,6 @@ def test_the_values_writer_stores_every_field_of_every_row(draft, monkeypatch, o
 @pytest.mark.parametrize("one_statement_up_to", [200, 2])  # a save's few changes; an import's many (COPY)
 def test_the_changes_writer_stores_every_column_of_every_row(draft, filer_chongqing, monkeypatch,
                                                             one_statement_up_to):
-    from django.utils import timezone
-
-    from reporting.services import writers
-
     monkeypatch.setattr(writers, "VALUES_IN_ONE_STATEMENT", one_statement_up_to)
     indicators = [value.indicator for value in draft.values.select_related("indicator").order_by("indicator__code")[:3]]
     changed_at = timezone.now()
