@@ -139,6 +139,15 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # tests) one a request, Django's default.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60 if DJANGO_ENV == "production" else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements (psycopg's, with server-side binding): a statement run a sixth time on a connection is
+    # prepared, and PostgreSQL no longer plans it at each run; planning the joins of a value save's fixed queries
+    # was half of the database's time a save (bench/api_bench.py, docs/benchmarks.md). Django turns them off for
+    # connection poolers in transaction mode (PgBouncer before 1.21): DB_PREPARE_THRESHOLD=0 turns them off here.
+    _prepare_threshold = env.int("DB_PREPARE_THRESHOLD", default=5)
+    if _prepare_threshold > 0:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True,
+                                                             prepare_threshold=_prepare_threshold)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that a real Celery worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))}

@@ -55,3 +55,21 @@ def test_a_locking_query_runs_only_in_a_transaction(filer_chongqing):
     if connection.features.has_select_for_update:  # PostgreSQL (CI); SQLite has no row locks to misuse
         with pytest.raises(TransactionManagementError):
             locked.run(pk=filer_chongqing.pk)
+
+
+@pytest.mark.django_db
+def test_postgresql_plans_a_statement_run_six_times_once(filer_chongqing, settings):
+    """settings.py: with server-side binding, psycopg prepares a statement run a sixth time on a connection, and
+    PostgreSQL plans it no more; SQLite is given no such option (its driver would refuse it)."""
+    options = settings.DATABASES["default"].get("OPTIONS", {})
+    if connection.vendor != "postgresql":
+        assert "server_side_binding" not in options and "prepare_threshold" not in options
+        return
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
+    for _ in range(6):
+        assert USERS.run(pk=filer_chongqing.pk, username=filer_chongqing.username)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["%accounts_user%username%"])
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len(prepared) == 1 and "$1" in prepared[0] and "$2" in prepared[0]
