@@ -11,6 +11,7 @@ from rest_framework.permissions import BasePermission
 
 from audit.api.serializers import AuditEventSerializer
 from audit.models import AuditEvent
+from audit.services import audit_record
 from ccfi_portal.api_errors import problem_responses
 
 
@@ -74,3 +75,11 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return AuditEvent.objects.select_related("actor", "city", "link").order_by("-occurred_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        """A read of the trail is recorded as the admin site's export is (``audit.export``), with what it asked and
+        how many events matched; recorded after the page is read, so that the page does not hold its own record."""
+        response = super().list(request, *args, **kwargs)
+        audit_record(actor=request.user, event_type="audit.export", details={
+            "channel": "api", "query": request.GET.urlencode()[:1000], "count": response.data["count"]})
+        return response

@@ -30,7 +30,7 @@ def _ids(client, query: str = "") -> list[int]:
 def test_the_audit_administrator_filters_the_trail(client, audit_admin, events):
     client.force_login(audit_admin)
     everything = client.get(URL).json()
-    assert everything["count"] == AuditEvent.objects.count()
+    assert everything["count"] == AuditEvent.objects.count() - 1  # the read's own record came after it
     assert _ids(client, "action_prefix=index_run.") == [events["recompute"].pk, events["publish"].pk]  # newest first
     assert _ids(client, "actor=methodologist") == [events["publish"].pk]
     assert _ids(client, "action=index_run.recompute_request") == [events["recompute"].pk]
@@ -59,3 +59,17 @@ def test_the_trail_is_read_only_and_for_the_audit_administrator(client, audit_ad
     client.force_login(audit_admin)
     assert client.post(URL, {}).status_code == HTTPStatus.METHOD_NOT_ALLOWED
     assert client.delete(f"{URL}{events['recompute'].pk}/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_each_read_of_the_trail_is_itself_in_the_trail(client, audit_admin, events):
+    client.force_login(audit_admin)
+    before = AuditEvent.objects.count()
+    page = client.get(f"{URL}?action_prefix=index_run.&limit=1").json()
+    assert page["count"] == 2 and len(page["results"]) == 1
+    (read,) = AuditEvent.objects.filter(pk__gt=max(event.pk for event in events.values()), event_type="audit.export")
+    assert AuditEvent.objects.count() == before + 1
+    assert read.actor == audit_admin and read.success
+    assert read.details == {"channel": "api", "query": "action_prefix=index_run.&limit=1", "count": 2}
+    assert read.pk in _ids(client, "action=audit.export")  # and the next read shows it
+    client.get(f"{URL}?since=yesterday")  # refused (400): nothing was read
+    assert AuditEvent.objects.filter(event_type="audit.export").count() == 2
