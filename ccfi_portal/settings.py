@@ -395,7 +395,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle", "ccfi_portal.throttling.SignedInUserRateThrottle",
+        "ccfi_portal.throttling.ClientRateThrottle", "ccfi_portal.throttling.SignedInUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
     # RFC 9457 problem details for every error (ccfi_portal.api_errors).

@@ -3,6 +3,7 @@ while unexpired and unrevoked, never a way around the second factor; the API's r
 import datetime
 import hashlib
 import re
+import time
 from http import HTTPStatus
 
 import pytest
@@ -111,6 +112,22 @@ def test_the_api_limits_requests(client, filer_chongqing, city_chongqing, monkey
     secret = api_token_create(user=filer_chongqing, name="x", verified=False).secret
     statuses = [client.get("/api/v1/returns/", **bearer(secret)).status_code for _ in range(6)]
     assert statuses == [HTTPStatus.OK] * 5 + [HTTPStatus.TOO_MANY_REQUESTS]
+
+
+def test_a_refused_request_says_when_the_clients_window_ends(client, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "5/min"})
+    responses = [client.get("/api/v1/cities/") for _ in range(3)]
+    assert [response.status_code for response in responses] == [HTTPStatus.OK] * 2 + [HTTPStatus.TOO_MANY_REQUESTS]
+    assert responses[-1]["Retry-After"] == "60"  # local memory knows no time left: the whole window
+    assert responses[-1].json()["code"] == "throttled"
+
+
+def test_a_new_window_opens_when_the_last_one_ends(client, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1/s", "user": "5/min"})
+    assert [client.get("/api/v1/cities/").status_code for _ in range(2)] == [HTTPStatus.OK,
+                                                                             HTTPStatus.TOO_MANY_REQUESTS]
+    time.sleep(1.1)
+    assert client.get("/api/v1/cities/").status_code == HTTPStatus.OK
 
 
 def test_an_anonymous_client_has_the_anonymous_limit_only(client, filer_chongqing, monkeypatch):
