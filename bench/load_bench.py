@@ -22,8 +22,8 @@ locust is not in the project's requirements: install it in a virtual environment
    temporary folder. One change from production: ``SESSION_COOKIE_SECURE``, ``CSRF_COOKIE_SECURE`` and
    ``SECURE_SSL_REDIRECT`` are off, since the bench speaks plain HTTP to 127.0.0.1 (no TLS proxy) and a client
    sends no ``Secure`` cookie over it; and the API's request limits (``API_THROTTLE_ANON``, ``API_THROTTLE_USER``)
-   are lifted (to a million a second: the window of a second keeps DRF's history of requests as short as a
-   client's at production's limits), since every locust client comes from the one address 127.0.0.1.
+   are lifted (to a million a second; each request still pays its count, ccfi_portal.throttling), since every
+   locust client comes from the one address 127.0.0.1.
    Waits (at most ``--ready-seconds``) for ``/readyz`` to answer 200.
 3. Runs locust headless (``bench/load_locustfile.py``) with ``--users`` users for ``--run-time``:
    ``mixed``: ``--filers`` filers saving values through the API (login once each) and the rest anonymous readers
@@ -403,10 +403,8 @@ def main(argv: list[str] | None = None) -> None:
            "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
            "SECURE_SSL_REDIRECT": "false",
            # Every locust client comes from 127.0.0.1, and the API limits requests per address (anonymous) and per
-           # user: production's limits would refuse almost all of them (429), so the bench lifts them. Per second:
-           # DRF keeps the time of every request of the window under the address's key, so a minute's window would
-           # grow one list to every anonymous request of the last minute (18,000 at 300 req/s), read and written
-           # back whole by each request; a second's holds what a client at production's limits has at most.
+           # user: production's limits would refuse almost all of them (429), so the bench lifts them (each request
+           # is still counted, in one Redis command: ccfi_portal.throttling).
            "API_THROTTLE_ANON": "1000000/s", "API_THROTTLE_USER": "1000000/s"}
     env.pop("CELERY_RESULT_BACKEND", None)
     server = None

@@ -27,6 +27,13 @@ the old data between the first bump and the commit does not keep it. A generatio
 (evicted, or a cache restarted) starts again from the clock in nanoseconds, above any generation used
 before, so old entries cannot come back.
 
+**A copy in each process.** ``published_read`` keeps what it read or computed in the process too (pickled,
+as the cache backends keep it, so no reader shares objects with another), under the same key: the next read of
+that key in the process costs the generation's round trip alone, not a second one for the data. The key holds
+the generation, so a publication invalidates these copies as it does the shared cache's; they expire as
+``CACHE_PUBLISHED_SECONDS`` says, and the process keeps at most ``LOCAL_BYTES`` of them (entries above
+``LOCAL_ENTRY_BYTES``, e.g. an open-data ZIP, stay in the shared cache only), the oldest read dropped first.
+
 Backends: local memory by default (one cache per process: with several web processes, an entry another
 process filled before a publication lives until ``CACHE_PUBLISHED_SECONDS`` runs out), Redis in production
 (``CACHE_URL=redis://...``: one cache for every process, invalidation is immediate everywhere).
@@ -34,7 +41,10 @@ process filled before a publication lives until ``CACHE_PUBLISHED_SECONDS`` runs
 from __future__ import annotations
 
 import hashlib
+import pickle  # nosec B403: only what this process itself pickled is unpickled (published reads' copies)
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -45,6 +55,8 @@ from django.utils.translation import get_language
 from rest_framework.response import Response
 
 GENERATION_KEY = "ccfi:published:generation"
+LOCAL_BYTES = 32 * 1024 * 1024
+LOCAL_ENTRY_BYTES = 1024 * 1024
 _MISSING = object()
 T = TypeVar("T")
 
@@ -78,16 +90,64 @@ def published_key(name: str, *parts) -> str:
     return f"ccfi:published:{published_generation()}:{name}:{digest}"
 
 
+class _LocalCopies:
+    """The process's copies of published reads (module docstring): pickled, bounded, oldest read dropped first."""
+
+    def __init__(self):
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # gthread workers and the live test server read from threads
+
+    def get(self, key: str):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return _MISSING
+            if entry[0] <= time.monotonic():
+                self._drop(key)
+                return _MISSING
+            self._entries.move_to_end(key)
+        return pickle.loads(entry[1])  # nosec B301: pickled by ``put`` in this process
+
+    def put(self, key: str, value) -> None:
+        pickled = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        if len(pickled) > LOCAL_ENTRY_BYTES:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (time.monotonic() + settings.CACHE_PUBLISHED_SECONDS, pickled)
+            self._bytes += len(pickled)
+            while self._bytes > LOCAL_BYTES:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key: str) -> None:
+        self._bytes -= len(self._entries.pop(key)[1])
+
+
+local_copies = _LocalCopies()
+
+
 def published_read(name: str, *parts, compute: Callable[[], T]) -> T:
-    """``compute()``'s result for this read of published data, from the cache or computed and stored.
+    """``compute()``'s result for this read of published data, from the process's copy, the cache or computed
+    and stored in both.
 
     Call it only for a request that sees what an anonymous reader sees, with a ``compute`` that reads as
     an anonymous reader. An exception (e.g. Http404) leaves nothing stored."""
     key = published_key(name, *parts)
+    value = local_copies.get(key)
+    if value is not _MISSING:
+        return value
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
         cache.set(key, value, timeout=settings.CACHE_PUBLISHED_SECONDS)
+    local_copies.put(key, value)
     return value
 
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from accounts.models import City, Role, User
+from ccfi_portal.cache import local_copies
 from indices.engine import spec
 from methodology.services import methodology_create_from_spec
 
@@ -69,10 +70,12 @@ def default_language():
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache (local memory in the tests): a published read cached by one test
-    must not answer the next, whose database differs."""
+    must not answer the next, whose database differs; nor the process's copies of published reads."""
     cache.clear()
+    local_copies.clear()
     yield
     cache.clear()
+    local_copies.clear()
 
 
 def pytest_report_header(config):

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import City, Role
-from ccfi_portal.cache import published_changed, published_generation, published_key
+from ccfi_portal import cache as published_cache
+from ccfi_portal.cache import local_copies, published_changed, published_generation, published_key, published_read
 from indices import services
 from indices.models import IndexRun
 from methodology.models import MethodologyState
@@ -216,3 +217,38 @@ def test_the_api_pages_of_one_user_are_rendered_for_each(client, methodology, fi
     client.force_login(filer_chengdu)
     page = client.get("/api/v1/cities/", HTTP_ACCEPT="text/html").content.decode()
     assert "filer-chengdu" in page and "filer-chongqing" not in page
+
+
+def test_a_process_reads_its_own_copy_until_the_next_publication(django_capture_on_commit_callbacks):
+    """The second read in a process costs no round trip for the data: it is not even asked of the shared cache.
+    A publication (a new generation) invalidates the copy as it does the shared entry."""
+    from django.core.cache import cache
+
+    computed = []
+    read = lambda: published_read("rows", 2024, compute=lambda: computed.append(1) or {"rows": [1, 2]})  # noqa: E731
+    assert read() == {"rows": [1, 2]} and read() == {"rows": [1, 2]}
+    cache.delete(published_key("rows", 2024))
+    assert read() == {"rows": [1, 2]} and len(computed) == 1
+    read()["rows"].append(3)  # a reader changing what it got changes nobody else's
+    assert read() == {"rows": [1, 2]}
+    with django_capture_on_commit_callbacks(execute=True):
+        published_changed()
+    assert read() == {"rows": [1, 2]} and len(computed) == 2
+
+
+def test_a_processs_copies_expire_and_stay_within_their_bounds(settings, monkeypatch):
+    computed = []
+    read = lambda name, size=10: published_read(name, compute=lambda: computed.append(name) or "x" * size)  # noqa: E731
+    settings.CACHE_PUBLISHED_SECONDS = 0
+    read("expired")
+    assert local_copies.get(published_key("expired")) is published_cache._MISSING
+    settings.CACHE_PUBLISHED_SECONDS = 600
+    monkeypatch.setattr(published_cache, "LOCAL_ENTRY_BYTES", 1000)
+    read("large", size=2000)
+    assert local_copies.get(published_key("large")) is published_cache._MISSING  # in the shared cache only
+    assert read("large", size=2000) == "x" * 2000 and computed.count("large") == 1
+    monkeypatch.setattr(published_cache, "LOCAL_BYTES", 2500)
+    for name in ["first", "second", "third"]:
+        read(name, size=900)
+    assert local_copies.get(published_key("first")) is published_cache._MISSING  # the oldest read went first
+    assert local_copies.get(published_key("third")) == "x" * 900
