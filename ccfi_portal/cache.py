@@ -41,7 +41,7 @@ process filled before a publication lives until ``CACHE_PUBLISHED_SECONDS`` runs
 from __future__ import annotations
 
 import hashlib
-import pickle  # nosec B403: only what this process itself pickled is unpickled (published reads' copies)
+import pickle  # nosec B403
 import threading
 import time
 from collections import OrderedDict
@@ -107,7 +107,7 @@ class _LocalCopies:
                 self._drop(key)
                 return _MISSING
             self._entries.move_to_end(key)
-        return pickle.loads(entry[1])  # nosec B301: pickled by ``put`` in this process
+        return pickle.loads(entry[1])  # nosec B301
 
     def put(self, key: str, value) -> None:
         pickled = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
