@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from audit import presentation
 from audit.labels import event_type_label, object_type_label
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_trail_read
 from ccfi_portal.spreadsheets import escape_formula
 
 
@@ -146,8 +146,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # The events as of the request (the export's own event, and later ones, are not in it).
         last = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
         queryset = queryset.filter(pk__lte=last).select_related("actor", "city", "link")
-        audit_record(actor=request.user, event_type="audit.export",
-                     details={"query": request.GET.urlencode()[:1000], "count": queryset.count()})
+        audit_trail_read(request, count=queryset.count(), channel="admin")
         writer = csv.writer(_Echo())
 
         def rows():

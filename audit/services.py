@@ -227,6 +227,13 @@ def audit_upload_rejected(request, obj, *, kind: str, upload, error: ValidationE
         "reasons": reasons})
 
 
+def audit_trail_read(request, *, count: int, channel: str) -> None:
+    """A read of the trail itself (``audit.export``): the admin site's CSV export or a list read through the API,
+    with what it asked and how many events matched."""
+    audit_record(actor=request.user, event_type="audit.export", details={
+        "channel": channel, "query": request.GET.urlencode()[:1000], "count": count})
+
+
 def audit_chain_verify() -> Iterator[BrokenLink]:
     """Each link in chain order: its number follows the last, it names the last's hash, and its hash
     matches its event's content. Yields every break (the first is where tampering starts)."""

@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 
 from audit.api.serializers import AuditEventSerializer
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_trail_read
 from ccfi_portal.api_errors import problem_responses
 
 
@@ -80,6 +80,5 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
         """A read of the trail is recorded as the admin site's export is (``audit.export``), with what it asked and
         how many events matched; recorded after the page is read, so that the page does not hold its own record."""
         response = super().list(request, *args, **kwargs)
-        audit_record(actor=request.user, event_type="audit.export", details={
-            "channel": "api", "query": request.GET.urlencode()[:1000], "count": response.data["count"]})
+        audit_trail_read(request, count=response.data["count"], channel="api")
         return response

@@ -98,7 +98,7 @@ def test_the_export_has_the_filtered_events_escapes_formulas_and_is_recorded(cli
     trap_row = dict(zip(header, _export(client, "object_type=accounts.City")[1], strict=True))
     assert trap_row["对象"].startswith("'=HYPERLINK")
     export = AuditEvent.objects.filter(event_type="audit.export", actor=audit_admin).earliest("pk")
-    assert export.details == {"query": "q=M1.1", "count": 2}  # not itself
+    assert export.details == {"channel": "admin", "query": "q=M1.1", "count": 2}  # not itself
 
 
 def test_nobody_else_exports_the_trail(client, security_admin, methodologist):
