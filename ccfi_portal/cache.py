@@ -5,8 +5,9 @@ carry the session's CSRF token, so caching whole responses would hand one user's
 cached is the data the views compute from the selectors (ranking tables, city profiles, the methodology
 reader tree, the periods and runs around them, and the serialized data of the public API's lists and
 details) and, where rendering is the cost (the ranking page's table), the rendered body of a page in one
-language (``published_fragment``: the language is part of its key); each request still renders its own page
-(or its own API response) around them, with its own menu. The cached data holds both
+language (``published_fragment``: the language is part of its key) and the rendered JSON body of a public API
+read, which shows nothing of the user; each request still makes its own page (or its own API response, with its
+own headers) around them, with its own menu. The cached data holds both
 languages' names (``name_zh``/``name_en``) and the templates pick one per request (``ccfi_portal.i18n.pick``),
 so one entry serves the Chinese and the English page alike and language is not part of a key.
 
@@ -51,7 +52,9 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.translation import get_language
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 GENERATION_KEY = "ccfi:published:generation"
@@ -161,7 +164,9 @@ def published_fragment(name: str, *parts, render: Callable[[], str]) -> str:
 class PublishedReadViewSetMixin:
     """For a read-only DRF viewset of public data: the data of ``list`` and ``retrieve`` comes from the
     published-read cache when ``reads_published_only(request)``, keyed by the whole URL (the page links of a
-    list name the host and the query); each request renders its own response (JSON or the browsable API)."""
+    list name the host and the query). A JSON answer is cached rendered too (the rendering cost as much as the
+    rest of the view), keyed by the media type asked for (``; indent=2`` renders otherwise); any other (the
+    browsable API) is rendered by each request."""
 
     published_read_name = ""
 
@@ -171,8 +176,18 @@ class PublishedReadViewSetMixin:
     def published_response(self, request, respond):
         if not self.reads_published_only(request):
             return respond()
-        return Response(published_read(self.published_read_name, request.build_absolute_uri(),
-                                       compute=lambda: respond().data))
+        url = request.build_absolute_uri()
+
+        def data():
+            return published_read(self.published_read_name, url, compute=lambda: respond().data)
+
+        renderer = request.accepted_renderer
+        if not isinstance(renderer, JSONRenderer):
+            return Response(data())
+        media_type = request.accepted_media_type
+        body = published_read(f"{self.published_read_name}:json", url, media_type,
+                              compute=lambda: renderer.render(data(), media_type, self.get_renderer_context()))
+        return HttpResponse(body, content_type=renderer.media_type)
 
     def list(self, request, *args, **kwargs):
         parent = super().list

@@ -252,3 +252,21 @@ def test_a_processs_copies_expire_and_stay_within_their_bounds(settings, monkeyp
         read(name, size=900)
     assert local_copies.get(published_key("first")) is published_cache._MISSING  # the oldest read went first
     assert local_copies.get(published_key("third")) == "x" * 900
+
+
+def test_a_public_api_read_is_rendered_once_and_the_browsable_api_each_time(client, published_2024, monkeypatch):
+    from rest_framework.renderers import JSONRenderer
+
+    rendered = []
+    render = JSONRenderer.render
+    monkeypatch.setattr(JSONRenderer, "render", lambda self, *args, **kwargs: rendered.append(1) or render(
+        self, *args, **kwargs))
+    url = "/api/v1/runs/"
+    first, second = client.get(url), client.get(url)
+    assert len(rendered) == 1 and first.content == second.content
+    assert second["Content-Type"] == first["Content-Type"] == "application/json"
+    assert second.json()["results"][0]["id"] == published_2024.pk
+    indented = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert len(rendered) == 2 and indented.json() == first.json() and b'\n  "' in indented.content
+    page = client.get(url, HTTP_ACCEPT="text/html")
+    assert page["Content-Type"].startswith("text/html") and str(published_2024.pk) in page.content.decode()
