@@ -1,10 +1,15 @@
 """Django's Redis cache backend, with one redis-py client per connection pool rather than one per call."""
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
+# A counter without an expiry (whatever made it so) would never let its client in again: it is given one.
 _COUNT_IN_WINDOW = """
 local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('PTTL', KEYS[1])}
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  left = ARGV[1] * 1000
+end
+return {count, left}
 """
 
 
@@ -37,7 +42,7 @@ class ReusedClientRedisCache(RedisCache):
     def count_in_window(self, key, seconds):
         """Add one to the counter under ``key`` and return ``(count, seconds left in its window)``: the first call
         starts the counter and its window of ``seconds``, which ends when the key expires. One command (a Lua
-        script: INCR, EXPIRE on the first, PTTL), where ``add`` then ``incr`` cost three round trips and a redis-py
+        script: INCR, PTTL, EXPIRE on the first), where ``add`` then ``incr`` cost three round trips and a redis-py
         pipeline more CPU than they do."""
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)
@@ -45,7 +50,8 @@ class ReusedClientRedisCache(RedisCache):
         if script is None:
             script = self._window_scripts[id(client)] = client.register_script(_COUNT_IN_WINDOW)
         count, milliseconds_left = script(keys=[key], args=[seconds])
-        return count, max(milliseconds_left, 0) / 1000
+        return count, milliseconds_left / 1000
+
 
 def count_in_window(cache, key, seconds):
     """``(count, seconds left)`` of a counter that lives ``seconds`` from its first call (see

@@ -11,7 +11,10 @@ from ccfi_portal.cache_backends import count_in_window
 
 
 class WindowCountThrottleMixin:
-    """For DRF's SimpleRateThrottle classes: ``allow_request`` counts in the client's window (module docstring)."""
+    """For DRF's SimpleRateThrottle classes: ``allow_request`` counts in the client's window (module docstring).
+    The counters have keys of their own: DRF's lists, left under its keys by an earlier version, are no counters."""
+
+    cache_format = "throttle:window:%(scope)s:%(ident)s"
 
     def allow_request(self, request, view):
         if self.rate is None:

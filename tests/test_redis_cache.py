@@ -71,13 +71,25 @@ def test_the_api_limits_count_in_redis_in_production(client, settings, monkeypat
                                    "LOCATION": REDIS_URL, "KEY_PREFIX": f"ccfi-test-{uuid.uuid4().hex}"}}
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/min", "user": "5/min"})
     try:
+        cache.set("throttle_anon_127.0.0.1", [time.time()] * 5, timeout=60)  # DRF's list, left by a version before
         responses = [client.get("/api/v1/cities/") for _ in range(2)]
         time.sleep(1.1)
         responses.append(client.get("/api/v1/cities/"))
         assert [response.status_code for response in responses] == [HTTPStatus.OK] * 2 + [
             HTTPStatus.TOO_MANY_REQUESTS]
         assert 0 < int(responses[-1]["Retry-After"]) <= 59  # the window opened with the first request
-        counters = cache._cache.get_client().keys(cache.make_and_validate_key("throttle_anon_*"))
+        counters = cache._cache.get_client().keys(cache.make_and_validate_key("throttle:window:anon:*"))
         assert len(counters) == 1 and 0 < cache._cache.get_client().ttl(counters[0]) <= 60
     finally:
         cache.clear()
+
+
+def test_a_window_counter_left_without_an_expiry_is_given_one():
+    cache = ReusedClientRedisCache(REDIS_URL, {"KEY_PREFIX": f"ccfi-test-{uuid.uuid4().hex}"})
+    try:
+        cache.set("client", 7, timeout=None)
+        assert count_in_window(cache, "client", 60) == (8, 60)
+        assert 0 < cache._cache.get_client().ttl(cache.make_and_validate_key("client")) <= 60
+    finally:
+        cache.delete("client")
+        cache.close()
