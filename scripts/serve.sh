@@ -11,9 +11,11 @@ export DJANGO_SETTINGS_MODULE=ccfi_portal.settings
 export DJANGO_ENV=production
 # Off unless the environment says otherwise (then the settings refuse); this overrides a demo .env's DEBUG=true.
 export DEBUG="${DEBUG:-false}"
-# gunicorn's sync workers: (2 x cores) + 1, at most 9 (each one a Django process of ~100 MB).
+# gunicorn's sync workers: 4 x cores, at most 12 (each one a Django process of ~100 MB). A sync worker waits out
+# each round trip to PostgreSQL and Redis (about half of an API value save): with gunicorn's starting point of
+# 2 x cores + 1 all of them were busy while a third of the CPU was idle (docs/benchmarks.md).
 cores=$(nproc 2>/dev/null || echo 1)
-export WEB_CONCURRENCY="${WEB_CONCURRENCY:-$(( 2 * cores + 1 > 9 ? 9 : 2 * cores + 1 ))}"
+export WEB_CONCURRENCY="${WEB_CONCURRENCY:-$(( 4 * cores > 12 ? 12 : 4 * cores ))}"
 
 python - <<'PY'
 import sys
