@@ -5,7 +5,7 @@ import contextvars
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -100,28 +100,33 @@ def _chain_append(events) -> bool:
             return cursor.rowcount == len(rows)
 
 
+def _chain_retrying(read_events: Callable[[], list], *, errors_retried: bool) -> int:
+    """Link the events ``read_events()`` gives, reading them and the last link again after each lost race (up to
+    CHAIN_ATTEMPTS); returns how many were linked. An IntegrityError is retried the same way if ``errors_retried``
+    (events read from the database: one linked meanwhile is read no more), else raised to the caller."""
+    for attempt in range(CHAIN_ATTEMPTS):
+        events = read_events()
+        try:
+            if _chain_append(events):
+                return len(events)
+        except IntegrityError:
+            if not errors_retried or attempt == CHAIN_ATTEMPTS - 1:
+                raise
+    raise IntegrityError(f"the audit chain's last link changed {CHAIN_ATTEMPTS} times while linking")
+
+
 def audit_chain_extend(event_ids: list[int] | None = None) -> int:
     """Link the committed events that have no link yet (those of ``event_ids``, else all), in the order of
     their keys, each to the last link; returns how many. For verify_audit, for an event whose process stopped
-    between its commit and its link, and for a link-up that failed after its commit (_LinkOnCommit). After a
-    lost race the events are read again (another writer may have linked some)."""
+    between its commit and its link, and for a link-up that failed after its commit (_LinkOnCommit)."""
     pending = AuditEvent.objects.filter(link__isnull=True).order_by("pk")
     if event_ids is not None:
         pending = pending.filter(pk__in=event_ids)
     linked = 0
     while True:
-        for attempt in range(CHAIN_ATTEMPTS):
-            batch = list(pending[:CHAIN_BATCH])
-            try:
-                if _chain_append(batch):
-                    break
-            except IntegrityError:  # stored at the same moment by another writer
-                if attempt == CHAIN_ATTEMPTS - 1:
-                    raise
-        else:
-            raise IntegrityError(f"the audit chain's last link changed {CHAIN_ATTEMPTS} times while linking")
-        linked += len(batch)
-        if len(batch) < CHAIN_BATCH:
+        added = _chain_retrying(lambda: list(pending[:CHAIN_BATCH]), errors_retried=True)
+        linked += added
+        if added < CHAIN_BATCH:
             return linked
 
 
@@ -141,12 +146,9 @@ class _LinkOnCommit:
         self.done = True
         try:
             try:
-                for _attempt in range(CHAIN_ATTEMPTS):
-                    if _chain_append(self.events):  # else a race lost: the last link read again
-                        return
+                _chain_retrying(lambda: self.events, errors_retried=False)
             except IntegrityError:  # an INSERT at the same moment, or an event linked meanwhile by verify_audit
-                pass
-            audit_chain_extend([event.pk for event in self.events])
+                audit_chain_extend([event.pk for event in self.events])
         except Exception:  # the events are stored; verify_audit links them
             logger.exception("audit chain not extended")
 
